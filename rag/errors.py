@@ -1,0 +1,33 @@
+"""Errors raised by rag, written for the person at the terminal.
+
+RagError
+ ├── ConfigError        bad settings or an unknown backend
+ ├── InputError         an article file that cannot be read
+ ├── StoreError         the vector store is unreachable, locked or inconsistent
+ │    └── EmbeddingMismatchError   the collection was built with another embedding model
+ └── ModelError         the LLM or embedding service failed (timeout, bad key, refused)
+"""
+
+
+class RagError(Exception):
+    """Base class: the CLI prints the message on one line and exits non-zero."""
+
+
+class ConfigError(RagError):
+    """Settings are invalid or name something that is not available."""
+
+
+class InputError(RagError):
+    """An input file or record cannot be read as an article."""
+
+
+class StoreError(RagError):
+    """The store cannot be opened, reached or written."""
+
+
+class EmbeddingMismatchError(StoreError):
+    """The collection was built with a different embedding model."""
+
+
+class ModelError(RagError):
+    """A language or embedding model call failed."""
