@@ -1,0 +1,358 @@
+"""The chunk store: a Chroma collection (embedded or server) with rag's own metadata.
+
+Every chunk carries its article's facts, so Chroma is the single source of truth. All
+chunks of an article are written in one ``add`` call, so an article is either complete
+or absent. The collection's metadata records the embedding model that built it and a
+revision token that changes on every write (the BM25 side index follows it).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from rag.errors import EmbeddingMismatchError, StoreError
+from rag.types import Article, Chunk, Passage
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+    from rag.settings import Settings
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+SCHEMA = 1
+PAGE = 2000
+
+
+@dataclass
+class ArticleInfo:
+    """One stored article, as ``rag list`` shows it."""
+
+    article_id: str
+    title: str
+    source: str
+    published: str | None
+    url: str
+    path: str
+    content_hash: str
+    chunks: int
+
+
+@dataclass
+class StoredArticle:
+    """An article's chunks with their embeddings, ready to write."""
+
+    article: Article
+    content_hash: str
+    fingerprint: str
+    chunks: list[Chunk]
+    embeddings: np.ndarray
+
+
+def date_number(iso: str | None) -> int:
+    """YYYYMMDD as an integer (0 when unknown) so Chroma can range-filter dates."""
+    if not iso:
+        return 0
+    try:
+        d = date.fromisoformat(iso[:10])
+    except ValueError:
+        return 0
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+def _client(settings: Settings) -> ClientAPI:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url)
+            if url.scheme not in {"http", "https"} or not url.hostname:
+                raise StoreError(f"bad Chroma URL {settings.chroma_url!r} (use http://host:port)")
+            headers = (
+                {"Authorization": f"Bearer {settings.chroma_token}"}
+                if settings.chroma_token
+                else None
+            )
+            return chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                headers=headers,
+                settings=chroma_settings,
+            )
+        settings.store_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
+    except StoreError:
+        raise
+    except Exception as exc:
+        raise StoreError(f"cannot open the Chroma store at {describe(settings)}: {exc}") from exc
+
+
+def describe(settings: Settings) -> str:
+    """Where the store is, for messages."""
+    return settings.chroma_url or str(settings.store_dir)
+
+
+class ChunkStore:
+    """rag's view of one Chroma collection."""
+
+    def __init__(self, settings: Settings, client: ClientAPI, collection: Collection) -> None:
+        self.settings = settings
+        self.client = client
+        self.collection = collection
+
+    @classmethod
+    def open(
+        cls, settings: Settings, embedding_name: str | None = None, *, create: bool = False
+    ) -> ChunkStore:
+        """Open the collection; create it when asked; refuse a different embedding model."""
+        client = _client(settings)
+        try:
+            if create:
+                collection = client.get_or_create_collection(
+                    settings.collection,
+                    metadata={
+                        "rag_embedding": embedding_name or "",
+                        "rag_schema": SCHEMA,
+                        "rag_revision": uuid.uuid4().hex,
+                    },
+                    configuration={"hnsw": {"space": "cosine"}},
+                    embedding_function=None,
+                )
+            else:
+                collection = client.get_collection(settings.collection, embedding_function=None)
+        except Exception as exc:
+            if not create and "does not exist" in str(exc).lower():
+                raise StoreError(
+                    f"no articles yet in collection {settings.collection!r} at "
+                    f"{describe(settings)}: run 'rag ingest PATH' first"
+                ) from exc
+            raise StoreError(f"cannot open collection at {describe(settings)}: {exc}") from exc
+        store = cls(settings, client, collection)
+        if embedding_name:
+            store.check_embedding(embedding_name)
+        return store
+
+    @property
+    def embedding_name(self) -> str:
+        """The embedding model that built this collection."""
+        return str((self.collection.metadata or {}).get("rag_embedding", ""))
+
+    def check_embedding(self, name: str) -> None:
+        """Refuse to mix embedding models in one collection."""
+        built = self.embedding_name
+        if built and built != name:
+            raise EmbeddingMismatchError(
+                f"collection {self.settings.collection!r} was built with embedding {built!r}, "
+                f"not {name!r}: use --embedding {built.split(':')[0]} or another --collection"
+            )
+
+    def _fresh_metadata(self) -> dict[str, Any]:
+        fresh = self._call(
+            lambda: self.client.get_collection(self.settings.collection, embedding_function=None)
+        )
+        return dict(fresh.metadata or {})
+
+    def revision(self) -> str:
+        """The token that changes on every write (read fresh from the store)."""
+        return str(self._fresh_metadata().get("rag_revision", ""))
+
+    def bump_revision(self) -> str:
+        """Mark the collection as changed (before and after every write)."""
+        meta = self._fresh_metadata()
+        meta["rag_revision"] = uuid.uuid4().hex
+        self._call(lambda: self.collection.modify(metadata=meta))
+        return str(meta["rag_revision"])
+
+    def count(self) -> int:
+        """Number of chunks."""
+        return int(self._call(self.collection.count))
+
+    def existing(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """article_id -> fingerprint for the given ids already stored."""
+        found: dict[str, str] = {}
+        for i in range(0, len(article_ids), 500):
+            batch = list(article_ids[i : i + 500])
+            got = self._call(
+                lambda b=batch: self.collection.get(
+                    where={"$and": [{"article_id": {"$in": b}}, {"chunk_index": 0}]},
+                    include=["metadatas"],
+                )
+            )
+            for meta in got["metadatas"] or []:
+                found[str(meta["article_id"])] = str(meta.get("fingerprint", ""))
+        return found
+
+    def by_hash(self, hashes: Sequence[str]) -> dict[str, str]:
+        """content hash -> article_id for stored articles with these hashes."""
+        found: dict[str, str] = {}
+        for i in range(0, len(hashes), 500):
+            batch = list(hashes[i : i + 500])
+            got = self._call(
+                lambda b=batch: self.collection.get(
+                    where={"$and": [{"content_hash": {"$in": b}}, {"chunk_index": 0}]},
+                    include=["metadatas"],
+                )
+            )
+            for meta in got["metadatas"] or []:
+                found[str(meta["content_hash"])] = str(meta["article_id"])
+        return found
+
+    def write(self, items: Sequence[StoredArticle]) -> None:
+        """Add articles; each ``add`` call holds whole articles only."""
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, Any]] = []
+        vectors: list[np.ndarray] = []
+        limit = min(self._max_batch(), 5000)
+        for item in items:
+            if ids and len(ids) + len(item.chunks) > limit:
+                self._add(ids, docs, metas, vectors)
+                ids, docs, metas, vectors = [], [], [], []
+            base = article_metadata(item.article, item.content_hash, len(item.chunks))
+            base["fingerprint"] = item.fingerprint
+            for chunk in item.chunks:
+                ids.append(chunk.chunk_id)
+                docs.append(chunk.text)
+                metas.append(
+                    {**base, "chunk_index": chunk.index, "start": chunk.start, "end": chunk.end}
+                )
+            vectors.append(item.embeddings)
+        if ids:
+            self._add(ids, docs, metas, vectors)
+
+    def _add(
+        self,
+        ids: list[str],
+        docs: list[str],
+        metas: list[dict[str, Any]],
+        vectors: list[np.ndarray],
+    ) -> None:
+        embeddings = np.concatenate(vectors).astype(np.float32)
+        self._call(
+            lambda: self.collection.add(
+                ids=ids,
+                documents=docs,
+                metadatas=metas,  # type: ignore[arg-type]
+                embeddings=embeddings,
+            )
+        )
+
+    def _max_batch(self) -> int:
+        try:
+            return int(self.collection._client.get_max_batch_size())
+        except Exception:
+            return 1000
+
+    def delete(self, article_ids: Sequence[str]) -> None:
+        """Remove all chunks of these articles."""
+        for i in range(0, len(article_ids), 500):
+            batch = list(article_ids[i : i + 500])
+            self._call(lambda b=batch: self.collection.delete(where={"article_id": {"$in": b}}))
+
+    def iter_chunks(self, include_text: bool = True) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Every (chunk_id, text, metadata), page by page."""
+        include: list[Any] = ["metadatas", "documents"] if include_text else ["metadatas"]
+        offset = 0
+        while True:
+            got = self._call(
+                lambda o=offset: self.collection.get(include=include, limit=PAGE, offset=o)
+            )
+            ids = got["ids"]
+            if not ids:
+                return
+            documents = got.get("documents") or [""] * len(ids)
+            for cid, doc, meta in zip(ids, documents, got["metadatas"] or [], strict=False):
+                yield cid, doc or "", dict(meta)
+            offset += len(ids)
+
+    def articles(self) -> list[ArticleInfo]:
+        """Every stored article (from its chunk metadata), newest first."""
+        infos: dict[str, ArticleInfo] = {}
+        counts: dict[str, int] = {}
+        for _, _, meta in self.iter_chunks(include_text=False):
+            aid = str(meta["article_id"])
+            counts[aid] = counts.get(aid, 0) + 1
+            if aid not in infos:
+                infos[aid] = ArticleInfo(
+                    article_id=aid,
+                    title=str(meta.get("title", "")),
+                    source=str(meta.get("source", "")),
+                    published=str(meta.get("published") or "") or None,
+                    url=str(meta.get("url", "")),
+                    path=str(meta.get("path", "")),
+                    content_hash=str(meta.get("content_hash", "")),
+                    chunks=int(meta.get("n_chunks", 0)),
+                )
+        for aid, info in infos.items():
+            info.chunks = counts[aid]
+        return sorted(infos.values(), key=lambda a: (a.published or "", a.article_id), reverse=True)
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> list[Passage]:
+        """Passages for chunk ids, in the order asked (missing ids are dropped)."""
+        if not chunk_ids:
+            return []
+        got = self._call(
+            lambda: self.collection.get(ids=list(chunk_ids), include=["metadatas", "documents"])
+        )
+        by_id = {
+            cid: passage_from(cid, doc or "", dict(meta))
+            for cid, doc, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
+            )
+        }
+        return [by_id[c] for c in chunk_ids if c in by_id]
+
+    def _call(self, fn: Any) -> Any:
+        try:
+            return fn()
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"Chroma store at {describe(self.settings)} failed: {exc}") from exc
+
+
+def article_metadata(article: Article, content_hash: str, n_chunks: int) -> dict[str, Any]:
+    """The article facts every chunk carries."""
+    meta: dict[str, Any] = {
+        "article_id": article.article_id,
+        "title": article.title,
+        "source": article.source,
+        "source_key": article.source.lower(),
+        "published": article.published or "",
+        "published_int": date_number(article.published),
+        "url": article.url,
+        "authors": ", ".join(article.authors),
+        "path": article.path,
+        "content_hash": content_hash,
+        "n_chunks": n_chunks,
+    }
+    for key, value in article.extra.items():
+        meta[f"x_{key}"] = value
+    return meta
+
+
+def passage_from(chunk_id: str, text: str, meta: dict[str, Any]) -> Passage:
+    """A Passage from a stored chunk."""
+    return Passage(
+        chunk_id=chunk_id,
+        article_id=str(meta.get("article_id", "")),
+        text=text,
+        title=str(meta.get("title", "")),
+        source=str(meta.get("source", "")),
+        published=str(meta.get("published") or "") or None,
+        url=str(meta.get("url", "")),
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+    )
