@@ -1,0 +1,48 @@
+"""Shared fixtures: every test gets its own data dir and a clean environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "seeds" / "erdogan-rival-accuses-russia-deep-fake.txt"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+ENV_PREFIXES = ("RAG_", "OPENAI_", "CHROMA_")
+
+
+def shared_dir() -> Path:
+    """../shared beside the project (or RAG_SHARED_DIR)."""
+    explicit = os.environ.get("RAG_SHARED_DIR")
+    return Path(explicit) if explicit else ROOT.parent / "shared"
+
+
+def require_shared(*parts: str) -> Path:
+    """A path under ../shared, or skip the test with a clear message."""
+    path = shared_dir().joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path}: set RAG_SHARED_DIR to run this test")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private data dir, no config file, no keys, no telemetry."""
+    for name in list(os.environ):
+        if name.startswith(ENV_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+    data = tmp_path / "data"
+    monkeypatch.setenv("RAG_DATA_DIR", str(data))
+    monkeypatch.setenv("RAG_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+    monkeypatch.setenv("COLUMNS", "120")
+    return data
+
+
+@pytest.fixture
+def seed_path() -> Path:
+    """The seed article inside the project."""
+    return SEED
