@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
     from rag.settings import Settings
     from rag.store import ChunkStore
+
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 @lru_cache(maxsize=1)

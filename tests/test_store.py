@@ -1,0 +1,143 @@
+"""The Chroma chunk store, chunking offsets and the BM25 side index (embedded store)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.bm25 import BM25Index, ensure_index, index_dir
+from rag.chunking import chunk_article, embedding_text
+from rag.embeddings import HashEmbedder
+from rag.errors import EmbeddingMismatchError, StoreError
+from rag.ingest import content_hash, fingerprint
+from rag.settings import Settings
+from rag.store import ChunkStore, StoredArticle, date_number
+from rag.types import Article
+
+BODY = (
+    "The city council approved the new harbour bridge on Tuesday after a long debate. "
+    "Mayor Ana Ruiz said the bridge would open in 2026.\n\n"
+    'Opponents said the cost, 41 million euros, was too high. "We will keep fighting," '
+    "said Tomas Berg, who leads the residents' group.\n\n"
+    "Construction is due to start in the spring, the council said in a statement."
+)
+
+
+def _article(aid: str = "a1", text: str = BODY, published: str | None = "2023-05-12") -> Article:
+    return Article(
+        aid, "Council backs harbour bridge", text, source="example.com", published=published
+    )
+
+
+def _settings(**flags: object) -> Settings:
+    return Settings.load(flags={"embedding": "hash", "chunk_size": 40, "chunk_overlap": 8, **flags})
+
+
+def _store_article(store: ChunkStore, settings: Settings, article: Article) -> None:
+    chunks = chunk_article(article, settings.chunk_size, settings.chunk_overlap)
+    vectors = HashEmbedder().embed([embedding_text(article, c) for c in chunks])
+    store.write(
+        [
+            StoredArticle(
+                article, content_hash(article), fingerprint(article, settings), chunks, vectors
+            )
+        ]
+    )
+
+
+def test_chunks_keep_offsets_into_the_cleaned_text() -> None:
+    article = _article()
+    chunks = chunk_article(article, 40, 8)
+    assert len(chunks) > 1
+    for i, chunk in enumerate(chunks):
+        assert article.text[chunk.start : chunk.end] == chunk.text
+        assert chunk.index == i
+        assert chunk.chunk_id == f"a1#{i}"
+    assert chunks[0].start == 0
+    assert chunks[-1].end == len(article.text.rstrip())
+
+
+def test_overlap_repeats_text_between_neighbours() -> None:
+    short = " ".join(f"Sentence number {i} is short." for i in range(40))
+    chunks = chunk_article(_article(text=short), 40, 16)
+    assert any(chunks[i].end > chunks[i + 1].start for i in range(len(chunks) - 1))
+
+
+def test_embedding_text_carries_the_headline() -> None:
+    article = _article()
+    chunk = chunk_article(article, 40, 8)[-1]
+    assert embedding_text(article, chunk).startswith("Council backs harbour bridge\n")
+
+
+def test_write_and_read_back_article_metadata() -> None:
+    settings = _settings()
+    store = ChunkStore.open(settings, "hash:64", create=True)
+    _store_article(store, settings, _article())
+    [info] = store.articles()
+    assert (info.article_id, info.source, info.published) == ("a1", "example.com", "2023-05-12")
+    assert info.chunks == store.count() > 1
+    passages = store.get_chunks(["a1#0"])
+    assert passages[0].title == "Council backs harbour bridge"
+    assert passages[0].start == 0
+
+
+def test_date_number_allows_range_filters() -> None:
+    assert date_number("2023-05-12") == 20230512
+    assert date_number(None) == 0
+    assert date_number("not a date") == 0
+
+
+def test_embedding_model_mismatch_is_refused() -> None:
+    settings = _settings()
+    ChunkStore.open(settings, "hash:64", create=True)
+    with pytest.raises(EmbeddingMismatchError, match="hash:64"):
+        ChunkStore.open(settings, "wordllama:l2_supercat:256")
+
+
+def test_missing_collection_says_to_ingest_first() -> None:
+    with pytest.raises(StoreError, match="rag ingest"):
+        ChunkStore.open(_settings())
+
+
+def test_revision_changes_on_every_bump() -> None:
+    store = ChunkStore.open(_settings(), "hash:64", create=True)
+    first = store.revision()
+    assert store.bump_revision() != first
+    assert store.revision() != first
+
+
+def test_bm25_index_follows_the_store_revision() -> None:
+    settings = _settings()
+    store = ChunkStore.open(settings, "hash:64", create=True)
+    _store_article(store, settings, _article())
+    index = ensure_index(settings, store)
+    assert index.revision == store.revision()
+    rows = index.search("harbour bridge cost", 3)
+    assert rows and index.article_ids[rows[0][0]] == "a1"
+    # another writer changes the collection: the side index is rebuilt from Chroma
+    _store_article(
+        store, settings, _article("a2", "Farmers protest over water prices in the valley.")
+    )
+    store.bump_revision()
+    rebuilt = ensure_index(settings, store)
+    assert rebuilt.revision == store.revision()
+    assert "a2" in rebuilt.article_ids
+
+
+def test_bm25_index_saves_atomically_and_loads(tmp_path: Path) -> None:
+    settings = _settings()
+    store = ChunkStore.open(settings, "hash:64", create=True)
+    _store_article(store, settings, _article())
+    index = BM25Index.build(store, "rev-1")
+    index.save(index_dir(settings))
+    loaded = BM25Index.load(index_dir(settings))
+    assert loaded is not None and loaded.revision == "rev-1"
+    assert loaded.chunk_ids == index.chunk_ids
+    assert [p.name for p in index_dir(settings).glob("v-*")] == [
+        (index_dir(settings) / "CURRENT").read_text()
+    ]
+
+
+def test_bm25_load_of_missing_index_is_none(tmp_path: Path) -> None:
+    assert BM25Index.load(tmp_path / "nothing") is None
