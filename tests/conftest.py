@@ -12,12 +12,13 @@ SEED = ROOT / "seeds" / "erdogan-rival-accuses-russia-deep-fake.txt"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 ENV_PREFIXES = ("RAG_", "OPENAI_", "CHROMA_")
+# read before the autouse fixture clears RAG_* variables
+SHARED = Path(os.environ.get("RAG_SHARED_DIR") or ROOT.parent / "shared")
 
 
 def shared_dir() -> Path:
     """../shared beside the project (or RAG_SHARED_DIR)."""
-    explicit = os.environ.get("RAG_SHARED_DIR")
-    return Path(explicit) if explicit else ROOT.parent / "shared"
+    return SHARED
 
 
 def require_shared(*parts: str) -> Path:
