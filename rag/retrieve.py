@@ -1,0 +1,294 @@
+"""Hybrid retrieval: dense (Chroma) + BM25, fused by reciprocal rank, with a date prior.
+
+``Searcher`` does the work and returns Passages; ``HybridRetriever`` wraps it as a
+LlamaIndex retriever so it composes with LlamaIndex query and chat engines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from llama_index.core.retrievers import BaseRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+
+from rag.bm25 import BM25Index, ensure_index
+from rag.dates import DateWindow, relative_window
+from rag.embeddings import Embedder, get_embedder
+from rag.store import ChunkStore, date_number, passage_from
+from rag.types import Passage
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
+
+Mode = Literal["hybrid", "dense", "bm25"]
+RRF_K = 60
+CANDIDATES = 60
+MIN_RETRIEVED_ARTICLES = 10
+
+
+@dataclass
+class Filters:
+    """Hard filters on what may be retrieved."""
+
+    since: date | None = None
+    until: date | None = None
+    source: str | None = None
+
+    def describe(self) -> str:
+        """One line for the terminal."""
+        parts = []
+        if self.since:
+            parts.append(f"since {self.since}")
+        if self.until:
+            parts.append(f"until {self.until}")
+        if self.source:
+            parts.append(f"source {self.source}")
+        return ", ".join(parts) or "none"
+
+
+@dataclass
+class Tuning:
+    """Fusion weights and the date prior (tuned on newsqa dev only)."""
+
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    date_weight: float = 0.012
+    date_scale_days: float = 10.0
+    window_bonus: float = 0.006
+    future_penalty: float = 3.0
+    per_article_first_pass: int = 1
+
+
+@dataclass
+class SearchResult:
+    """The fused ranking (best first), the window used, and the diversified top k."""
+
+    ranking: list[Passage]
+    top: list[Passage]
+    window: DateWindow | None
+    as_of: date
+
+
+@dataclass
+class Searcher:
+    """Everything retrieval needs, opened once and reused across questions."""
+
+    settings: Settings
+    embedder: Embedder | None = None
+    store: ChunkStore | None = None
+    tuning: Tuning = field(default_factory=Tuning)
+    _bm25: BM25Index | None = None
+    _bm25_revision: str = ""
+
+    def open(self) -> Searcher:
+        """Open the store and embedder (refusing a mismatched embedding model)."""
+        if self.embedder is None:
+            self.embedder = get_embedder(self.settings)
+        if self.store is None:
+            self.store = ChunkStore.open(self.settings, self.embedder.name)
+        else:
+            self.store.check_embedding(self.embedder.name)
+        return self
+
+    def bm25(self) -> BM25Index:
+        """The side index, in step with the store."""
+        assert self.store is not None
+        self._bm25 = ensure_index(self.settings, self.store)
+        return self._bm25
+
+    def search(
+        self,
+        question: str,
+        *,
+        k: int,
+        as_of: date | None = None,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+    ) -> SearchResult:
+        """Fused, date-aware, diversified retrieval."""
+        self.open()
+        as_of = as_of or date.today()
+        filters = filters or Filters()
+        window = relative_window(question, as_of)
+        index = self.bm25()
+        scores: dict[str, float] = {}
+        found: dict[str, Passage] = {}
+        if mode in ("hybrid", "dense"):
+            for rank, passage in enumerate(self._dense(question, filters, index)):
+                found[passage.chunk_id] = passage
+                scores[passage.chunk_id] = self.tuning.dense_weight / (RRF_K + rank + 1)
+        if mode in ("hybrid", "bm25"):
+            mask = _mask(index, filters, self._sources(index, filters))
+            hits = index.search(question, CANDIDATES, mask)
+            for rank, (row, _) in enumerate(hits):
+                cid = index.chunk_ids[row]
+                scores[cid] = scores.get(cid, 0.0) + self.tuning.bm25_weight / (RRF_K + rank + 1)
+            missing = [cid for cid in scores if cid not in found]
+            assert self.store is not None
+            for passage in self.store.get_chunks(missing):
+                found[passage.chunk_id] = passage
+        for cid, passage in found.items():
+            passage.score = scores.get(cid, 0.0) + self._date_prior(passage, as_of, window)
+        ranking = sorted(found.values(), key=lambda p: (-p.score, p.chunk_id))
+        return SearchResult(ranking, diversify(ranking, k), window, as_of)
+
+    def _dense(self, question: str, filters: Filters, index: BM25Index) -> list[Passage]:
+        assert self.embedder is not None and self.store is not None
+        vector = self.embedder.embed([question])[0]
+        where = _where(filters, self._sources(index, filters))
+        count = self.store.count()
+        if count == 0:
+            return []
+        got = self.store._call(
+            lambda: self.store.collection.query(
+                query_embeddings=[vector],
+                n_results=min(CANDIDATES, count),
+                where=where,
+                include=["metadatas", "documents", "distances"],
+            )
+        )
+        return [
+            passage_from(cid, doc or "", dict(meta))
+            for cid, doc, meta in zip(
+                got["ids"][0], got["documents"][0], got["metadatas"][0], strict=False
+            )
+        ]
+
+    def _sources(self, index: BM25Index, filters: Filters) -> list[str] | None:
+        if not filters.source:
+            return None
+        wanted = filters.source.strip().lower().removeprefix("www.")
+        known = set(index.sources)
+        return sorted(s for s in known if s == wanted or s.split(".")[0] == wanted) or [wanted]
+
+    def _date_prior(self, passage: Passage, as_of: date, window: DateWindow | None) -> float:
+        if not passage.published:
+            return 0.0
+        try:
+            published = date.fromisoformat(passage.published)
+        except ValueError:
+            return 0.0
+        t = self.tuning
+        age = (as_of - published).days
+        if age < 0:
+            age = int(-age * t.future_penalty)
+        prior = t.date_weight / (1.0 + age / t.date_scale_days)
+        if window and window.contains(published):
+            prior += t.window_bonus
+        return prior
+
+
+def diversify(ranking: list[Passage], k: int) -> list[Passage]:
+    """Top k, one chunk per article first, then second chunks, and so on."""
+    chosen: list[Passage] = []
+    chosen_ids: set[str] = set()
+    taken: dict[str, int] = {}
+    cap = 1
+    while len(chosen) < min(k, len(ranking)):
+        for passage in ranking:
+            if len(chosen) >= k:
+                break
+            if passage.chunk_id in chosen_ids or taken.get(passage.article_id, 0) >= cap:
+                continue
+            chosen.append(passage)
+            chosen_ids.add(passage.chunk_id)
+            taken[passage.article_id] = taken.get(passage.article_id, 0) + 1
+        cap += 1
+    return sorted(chosen, key=lambda p: -p.score)
+
+
+def retrieved_view(ranking: list[Passage], limit: int = 50) -> list[Passage]:
+    """The fused ranking cut for output, keeping the best chunk of the top 10 articles."""
+    head = ranking[:limit]
+    articles = {p.article_id for p in head}
+    if len(articles) >= MIN_RETRIEVED_ARTICLES:
+        return head
+    extra = []
+    for passage in ranking[limit:]:
+        if passage.article_id not in articles:
+            extra.append(passage)
+            articles.add(passage.article_id)
+            if len(articles) >= MIN_RETRIEVED_ARTICLES:
+                break
+    return head + extra
+
+
+def _where(filters: Filters, sources: list[str] | None) -> dict[str, Any] | None:
+    clauses: list[dict[str, Any]] = []
+    if filters.since:
+        clauses.append({"published_int": {"$gte": date_number(filters.since.isoformat())}})
+    if filters.until:
+        clauses.append({"published_int": {"$lte": date_number(filters.until.isoformat())}})
+        clauses.append({"published_int": {"$gt": 0}})
+    if sources:
+        clauses.append({"source_key": {"$in": sources}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _mask(index: BM25Index, filters: Filters, sources: list[str] | None) -> np.ndarray | None:
+    if not (filters.since or filters.until or sources):
+        return None
+    mask = np.ones(len(index.chunk_ids), dtype=bool)
+    if filters.since:
+        mask &= index.published >= date_number(filters.since.isoformat())
+    if filters.until:
+        mask &= index.published <= date_number(filters.until.isoformat())
+        mask &= index.published > 0
+    if sources:
+        allowed = set(sources)
+        mask &= np.array([s in allowed for s in index.sources], dtype=bool)
+    return mask
+
+
+class HybridRetriever(BaseRetriever):
+    """LlamaIndex retriever over rag's hybrid search."""
+
+    def __init__(
+        self,
+        searcher: Searcher,
+        *,
+        k: int,
+        as_of: date | None = None,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+    ) -> None:
+        super().__init__()
+        self.searcher = searcher
+        self.k = k
+        self.as_of = as_of
+        self.filters = filters
+        self.mode: Mode = mode
+        self.last: SearchResult | None = None
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        self.last = self.searcher.search(
+            query_bundle.query_str,
+            k=self.k,
+            as_of=self.as_of,
+            filters=self.filters,
+            mode=self.mode,
+        )
+        return [to_node(p) for p in self.last.top]
+
+
+def to_node(passage: Passage) -> NodeWithScore:
+    """A LlamaIndex node for a passage."""
+    node = TextNode(
+        id_=passage.chunk_id,
+        text=passage.text,
+        start_char_idx=passage.start,
+        end_char_idx=passage.end,
+        metadata={
+            "article_id": passage.article_id,
+            "title": passage.title,
+            "source": passage.source,
+            "published": passage.published or "",
+            "url": passage.url,
+        },
+    )
+    return NodeWithScore(node=node, score=passage.score)
