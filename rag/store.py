@@ -185,9 +185,7 @@ class ChunkStore:
         for i in range(0, len(article_ids), 500):
             batch = list(article_ids[i : i + 500])
             where: Any = {"$and": [{"article_id": {"$in": batch}}, {"chunk_index": 0}]}
-            got = self._call(
-                lambda w=where: self.collection.get(where=w, include=["metadatas"])
-            )
+            got = self._call(lambda w=where: self.collection.get(where=w, include=["metadatas"]))
             for meta in got["metadatas"] or []:
                 found[str(meta["article_id"])] = str(meta.get("fingerprint", ""))
         return found
@@ -198,9 +196,7 @@ class ChunkStore:
         for i in range(0, len(hashes), 500):
             batch = list(hashes[i : i + 500])
             where: Any = {"$and": [{"content_hash": {"$in": batch}}, {"chunk_index": 0}]}
-            got = self._call(
-                lambda w=where: self.collection.get(where=w, include=["metadatas"])
-            )
+            got = self._call(lambda w=where: self.collection.get(where=w, include=["metadatas"]))
             for meta in got["metadatas"] or []:
                 found[str(meta["content_hash"])] = str(meta["article_id"])
         return found
