@@ -63,7 +63,7 @@ class WordLlamaEmbedder:
         """Embed texts in batches."""
         if not texts:
             return np.zeros((0, 256), dtype=np.float32)
-        return _unit(self._model.embed(texts, norm=False, batch_size=256))
+        return _unit(self._model.embed(texts, norm=False, batch_size=64))
 
 
 class MiniLMEmbedder:

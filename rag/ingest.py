@@ -1,0 +1,325 @@
+"""Ingestion: read, clean, deduplicate, chunk, embed and store articles, incrementally.
+
+Unchanged articles (same fingerprint) are skipped, changed ones have their old chunks
+replaced, exact duplicates under another id are reported and skipped. Only one ingest
+writes to a collection at a time (a lock file), and each Chroma write holds whole
+articles, so an interrupted run leaves every article complete or absent.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import multiprocessing
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from rag.bm25 import BM25Index, index_dir
+from rag.chunking import chunk_article, embedding_text
+from rag.embeddings import Embedder, get_embedder
+from rag.errors import ModelError, RagError, StoreError
+from rag.readers import ReadFailure, expand_paths, read_path
+from rag.settings import Settings
+from rag.store import ChunkStore, StoredArticle
+from rag.types import Article
+
+BATCH = 256
+Progress = Callable[[int, int, int], None]  # (articles seen, files done, files total)
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (skipped id, kept id)
+    failed: list[ReadFailure] = field(default_factory=list)
+    chunks: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed."""
+        return not self.failed
+
+
+def content_hash(article: Article) -> str:
+    """Identity of an article's content: headline and cleaned text."""
+    return hashlib.sha256(f"{article.title}\n{article.text}".encode()).hexdigest()[:32]
+
+
+def fingerprint(article: Article, settings: Settings) -> str:
+    """Changes whenever anything stored for the article would change."""
+    parts = [
+        article.title,
+        article.text,
+        article.source,
+        article.published or "",
+        article.url,
+        "|".join(article.authors),
+        article.path,
+        repr(sorted(article.extra.items())),
+        f"{settings.chunk_size}/{settings.chunk_overlap}",
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+@contextmanager
+def write_lock(settings: Settings) -> Iterator[None]:
+    """Exclusive lock on the collection for writers; fails fast when held."""
+    folder = index_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    handle: IO[str] = open(folder.parent / f"{folder.name}.lock", "w")  # noqa: SIM115
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise StoreError(
+                f"another ingest is running on collection {settings.collection!r}; "
+                "wait for it to finish"
+            ) from exc
+        yield
+    finally:
+        handle.close()
+
+
+def ingest(
+    paths: list[str],
+    settings: Settings,
+    *,
+    fmt: str | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+    embedder: Embedder | None = None,
+) -> IngestReport:
+    """Ingest files, folders and globs into the collection."""
+    started = time.perf_counter()
+    report = IngestReport()
+    files, failures = expand_paths(paths, fmt=fmt)
+    report.failed.extend(failures)
+    big = sum(_size(f) for f in files) >= PARALLEL_BYTES
+    pool = _pool(settings) if big and embedder is None else None
+    embedder = embedder or (None if pool else get_embedder(settings))
+    name = embedder.name if embedder else _embedder_name(settings, pool)
+    try:
+        with write_lock(settings):
+            store = ChunkStore.open(settings, name, create=True)
+            run = _Run(settings, store, embedder, pool, report, force)
+            store.bump_revision()
+            try:
+                _read_all(files, fmt, run, report, progress)
+                run.flush()
+                run.drain()
+            finally:
+                revision = store.bump_revision()
+                BM25Index.build(store, revision).save(index_dir(settings))
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _read_all(
+    files: list[Path], fmt: str | None, run: _Run, report: IngestReport, progress: Progress | None
+) -> None:
+    for done, path in enumerate(files, 1):
+        for item in read_path(path, fmt):
+            if isinstance(item, ReadFailure):
+                report.failed.append(item)
+            else:
+                run.add(item)
+            if progress and run.seen % 64 == 0:
+                progress(run.seen, done - 1, len(files))
+        if progress:
+            progress(run.seen, done, len(files))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+# Chunking and embedding run in a second process on large inputs, while this one
+# writes the previous batch to Chroma (whose writes hold the GIL).
+PARALLEL_BYTES = 2_000_000
+_worker_embedder: Embedder | None = None
+_worker_settings: Settings | None = None
+
+
+def _pool(settings: Settings) -> ProcessPoolExecutor | None:
+    """A forked worker, only while this process has no other threads (fork is safe then).
+
+    Fork, not spawn: spawn re-imports the caller's main module, which breaks scripts
+    without a main guard. A library caller with threads running gets the in-process path.
+    """
+    if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_worker_init,
+        initargs=(settings,),
+    )
+
+
+def _worker_init(settings: Settings) -> None:
+    global _worker_embedder, _worker_settings
+    _worker_settings = settings
+    _worker_embedder = get_embedder(settings)
+
+
+def _worker_name() -> str:
+    assert _worker_embedder is not None
+    return _worker_embedder.name
+
+
+def _worker_prepare(articles: list[Article], prints: dict[str, str]) -> list[StoredArticle]:
+    assert _worker_embedder is not None and _worker_settings is not None
+    return prepare(articles, prints, _worker_settings, _worker_embedder)
+
+
+def _embedder_name(settings: Settings, pool: ProcessPoolExecutor | None) -> str:
+    assert pool is not None
+    try:
+        return pool.submit(_worker_name).result()
+    except RagError:
+        raise
+    except Exception as exc:
+        raise ModelError(f"cannot start the embedding worker: {exc}") from exc
+
+
+def prepare(
+    articles: list[Article], prints: dict[str, str], settings: Settings, embedder: Embedder
+) -> list[StoredArticle]:
+    """Chunk and embed articles."""
+    chunked = [(a, chunk_article(a, settings.chunk_size, settings.chunk_overlap)) for a in articles]
+    chunked = [(a, cs) for a, cs in chunked if cs]
+    texts = [embedding_text(a, c) for a, cs in chunked for c in cs]
+    vectors = embedder.embed(texts)
+    items, row = [], 0
+    for article, chunks in chunked:
+        n = len(chunks)
+        digest = content_hash(article)
+        items.append(
+            StoredArticle(
+                article, digest, prints[article.article_id], chunks, vectors[row : row + n]
+            )
+        )
+        row += n
+    return items
+
+
+class _Run:
+    """Batches articles, skips unchanged and duplicate ones, and writes the rest."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: ChunkStore,
+        embedder: Embedder | None,
+        pool: ProcessPoolExecutor | None,
+        report: IngestReport,
+        force: bool,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.pool = pool
+        self.report = report
+        self.force = force
+        self.batch: dict[str, Article] = {}
+        self.seen_hashes: dict[str, str] = {}
+        self.seen = 0
+        self.pending: tuple[Future[list[StoredArticle]], dict[str, str]] | None = None
+
+    def add(self, article: Article) -> None:
+        self.seen += 1
+        if article.article_id in self.batch:
+            self.flush()
+        self.batch[article.article_id] = article
+        if len(self.batch) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        articles = list(self.batch.values())
+        self.batch = {}
+        stored = self.store.existing([a.article_id for a in articles])
+        prints = {a.article_id: fingerprint(a, self.settings) for a in articles}
+        todo = [
+            a for a in articles if self.force or stored.get(a.article_id) != prints[a.article_id]
+        ]
+        todo_ids = {a.article_id for a in todo}
+        self.report.unchanged.extend(a.article_id for a in articles if a.article_id not in todo_ids)
+        todo = self._drop_duplicates(todo)
+        if self.pool is None:
+            assert self.embedder is not None
+            self._write(prepare(todo, prints, self.settings, self.embedder), stored)
+            return
+        future = self.pool.submit(_worker_prepare, todo, prints)
+        self.drain()
+        self.pending = (future, stored)
+
+    def drain(self) -> None:
+        """Write the batch the worker has been preparing."""
+        if self.pending is None:
+            return
+        future, stored = self.pending
+        self.pending = None
+        try:
+            items = future.result()
+        except RagError:
+            raise
+        except Exception as exc:
+            raise ModelError(f"the embedding worker failed: {exc}") from exc
+        self._write(items, stored)
+
+    def _write(self, items: list[StoredArticle], stored: dict[str, str]) -> None:
+        replaced = [i.article.article_id for i in items if i.article.article_id in stored]
+        self.store.delete(replaced)
+        self.store.write(items)
+        for item in items:
+            aid = item.article.article_id
+            (self.report.updated if aid in stored else self.report.added).append(aid)
+            self.report.chunks += len(item.chunks)
+
+    def _drop_duplicates(self, articles: list[Article]) -> list[Article]:
+        hashes = {a.article_id: content_hash(a) for a in articles}
+        in_store = self.store.by_hash(list(set(hashes.values())))
+        kept = []
+        for article in articles:
+            digest = hashes[article.article_id]
+            owner = self.seen_hashes.get(digest) or in_store.get(digest)
+            if owner and owner != article.article_id:
+                self.report.duplicates.append((article.article_id, owner))
+                continue
+            self.seen_hashes[digest] = article.article_id
+            kept.append(article)
+        return kept
+
+
+def remove(article_ids: list[str], settings: Settings) -> tuple[list[str], list[str]]:
+    """Remove articles by id; returns (removed, not found)."""
+    with write_lock(settings):
+        store = ChunkStore.open(settings)
+        present = store.existing(article_ids)
+        missing = [a for a in article_ids if a not in present]
+        store.bump_revision()
+        try:
+            store.delete(list(present))
+        finally:
+            revision = store.bump_revision()
+            BM25Index.build(store, revision).save(index_dir(settings))
+    return list(present), missing
