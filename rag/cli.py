@@ -1,0 +1,334 @@
+"""The ``rag`` command: parses arguments, calls one library function, renders the result."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+
+from rag.errors import RagError
+
+if TYPE_CHECKING:
+    from rag.retrieve import Filters
+    from rag.settings import Settings
+
+app = typer.Typer(
+    name="rag",
+    help="Ask questions of a pile of news articles and get answers you can check.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory [env: RAG_DATA_DIR].", show_default=False),
+]
+Collection = Annotated[
+    str | None,
+    typer.Option("--collection", help="Collection name [env: RAG_COLLECTION; default: news]."),
+]
+ChromaUrl = Annotated[
+    str | None,
+    typer.Option("--chroma-url", help="Use a Chroma server at this URL [env: RAG_CHROMA_URL]."),
+]
+Embedding = Annotated[
+    str | None,
+    typer.Option(
+        "--embedding",
+        help="wordllama, minilm, openai[:MODEL] [env: RAG_EMBEDDING; default: wordllama].",
+    ),
+]
+JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Expected failures become one line on stderr and exit code 1."""
+    try:
+        yield
+    except RagError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+
+
+def _settings(**flags: Any) -> Settings:
+    from rag.settings import Settings
+
+    return Settings.load(flags=flags)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders (recursive) or globs.")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="Read every file as txt, md, html, json or jsonl."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Re-embed unchanged articles.")] = False,
+    as_json: JsonOut = False,
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    chroma_url: ChromaUrl = None,
+    embedding: Embedding = None,
+) -> None:
+    """Add articles to the store; unchanged ones are skipped, changed ones replaced."""
+    with _errors():
+        from rag.ingest import ingest as run_ingest
+        from rag.render import ingest_summary
+
+        settings = _settings(
+            data_dir=data_dir, collection=collection, chroma_url=chroma_url, embedding=embedding
+        )
+        if fmt and fmt not in {"txt", "md", "html", "json", "jsonl"}:
+            raise RagError(f"unknown --format {fmt!r} (use txt, md, html, json or jsonl)")
+        report = _with_progress(
+            lambda p: run_ingest(paths, settings, fmt=fmt, force=force, progress=p)
+        )
+        if as_json:
+            console.print_json(
+                json.dumps(
+                    {
+                        "added": report.added,
+                        "updated": report.updated,
+                        "unchanged": len(report.unchanged),
+                        "duplicates": [list(d) for d in report.duplicates],
+                        "failed": [str(f) for f in report.failed],
+                        "chunks": report.chunks,
+                        "seconds": round(report.seconds, 3),
+                    }
+                )
+            )
+        else:
+            ingest_summary(console, report)
+        if not report.ok:
+            raise typer.Exit(1)
+
+
+def _with_progress(run: Any) -> Any:
+    """Run with a progress bar on a terminal (stderr), silently otherwise."""
+    if not err.is_terminal:
+        return run(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("ingesting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files · {task.fields[articles]} articles"),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("ingest", total=None, articles=0)
+
+        def update(articles: int, files_done: int, files_total: int) -> None:
+            bar.update(task, completed=files_done, total=files_total, articles=articles)
+
+        return run(update)
+
+
+@app.command("list")
+def list_articles(
+    as_json: JsonOut = False,
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    chroma_url: ChromaUrl = None,
+) -> None:
+    """List stored articles: id, date, source, title, chunk count."""
+    with _errors():
+        from dataclasses import asdict
+
+        from rag.render import articles_table
+        from rag.store import ChunkStore
+
+        settings = _settings(data_dir=data_dir, collection=collection, chroma_url=chroma_url)
+        articles = ChunkStore.open(settings).articles()
+        if as_json:
+            console.print_json(json.dumps([asdict(a) for a in articles]))
+        elif not articles:
+            console.print("no articles stored")
+        else:
+            console.print(articles_table(articles))
+
+
+@app.command()
+def remove(
+    ids: Annotated[list[str], typer.Argument(help="Article ids (see 'rag list').")],
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    chroma_url: ChromaUrl = None,
+) -> None:
+    """Remove articles and all their chunks."""
+    with _errors():
+        from rag.ingest import remove as run_remove
+
+        settings = _settings(data_dir=data_dir, collection=collection, chroma_url=chroma_url)
+        removed, missing = run_remove(ids, settings)
+        for article_id in removed:
+            console.print(f"removed {article_id}", markup=False)
+        for article_id in missing:
+            err.print(f"error: no article with id {article_id}", markup=False)
+        if missing:
+            raise typer.Exit(1)
+
+
+@app.command()
+def stats(
+    as_json: JsonOut = False,
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    chroma_url: ChromaUrl = None,
+) -> None:
+    """Articles, chunks, where the store is, and the embedding model that built it."""
+    with _errors():
+        from rag.store import ChunkStore, describe
+
+        settings = _settings(data_dir=data_dir, collection=collection, chroma_url=chroma_url)
+        store = ChunkStore.open(settings)
+        articles = store.articles()
+        info = {
+            "collection": settings.collection,
+            "store": ("server " if settings.server_mode else "embedded ") + describe(settings),
+            "articles": len(articles),
+            "chunks": store.count(),
+            "embedding": store.embedding_name,
+            "size_bytes": _dir_size(settings.store_dir) if not settings.server_mode else None,
+        }
+        if as_json:
+            console.print_json(json.dumps(info))
+        else:
+            for key, value in info.items():
+                if value is not None:
+                    console.print(f"{key:11} {value}", markup=False)
+
+
+def _dir_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+@app.command()
+def config(
+    as_json: JsonOut = False,
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    chroma_url: ChromaUrl = None,
+    embedding: Embedding = None,
+) -> None:
+    """Show the effective settings and where each came from (secrets masked)."""
+    with _errors():
+        settings = _settings(
+            data_dir=data_dir, collection=collection, chroma_url=chroma_url, embedding=embedding
+        )
+        rows = settings.shown()
+        if as_json:
+            console.print_json(json.dumps({n: {"value": v, "origin": o} for n, v, o in rows}))
+            return
+        from rich.table import Table
+
+        table = Table(box=None, header_style="bold")
+        for column in ("setting", "value", "origin"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+
+
+def parse_filters(since: str | None, until: str | None, source: str | None) -> Filters:
+    """Filters from command-line text."""
+    from rag.dates import parse_date
+    from rag.retrieve import Filters
+
+    return Filters(
+        since=parse_date(since, "--since") if since else None,
+        until=parse_date(until, "--until") if until else None,
+        source=source,
+    )
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    k: Annotated[int | None, typer.Option("--k", help="Passages shown to the answerer.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only articles from this date.")] = None,
+    until: Annotated[str | None, typer.Option(help="Only articles up to this date.")] = None,
+    source: Annotated[str | None, typer.Option(help="Only this outlet (e.g. cnn).")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Answer as of this date; resolves 'this week' etc."),
+    ] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option(help="auto, extractive, openai[:MODEL], local[:PATH.gguf] [env: RAG_LLM]."),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="OpenAI-compatible server URL [env: OPENAI_BASE_URL]."),
+    ] = None,
+    passages: Annotated[
+        bool, typer.Option("--passages/--no-passages", help="Show cited passages.")
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    chroma_url: ChromaUrl = None,
+    embedding: Embedding = None,
+) -> None:
+    """Answer a question from the stored articles, citing the passages it used."""
+    with _errors():
+        from rag.dates import parse_date
+        from rag.engine import EXTRACTIVE_NOTE, Asker, resolve_llm
+        from rag.render import print_answer
+
+        settings = _settings(
+            data_dir=data_dir,
+            collection=collection,
+            chroma_url=chroma_url,
+            embedding=embedding,
+            k=k,
+            llm=llm,
+            openai_base_url=base_url,
+        )
+        filters = parse_filters(since, until, source)
+        day: date | None = parse_date(as_of, "--as-of") if as_of else None
+        spec = resolve_llm(settings)
+        if not as_json and spec == "extractive":
+            err.print(EXTRACTIVE_NOTE, style="dim")
+        stream = not as_json and spec != "extractive"
+
+        def on_token(piece: str) -> None:
+            console.print(piece, end="", markup=False, highlight=False)
+
+        answer = Asker(settings).ask(
+            question, as_of=day, filters=filters, on_token=on_token if stream else None
+        )
+        if as_json:
+            console.print_json(json.dumps(answer.to_dict()))
+            return
+        if stream:
+            console.print()
+            if answer.answer.strip() != "":
+                console.print("[dim]checked:[/dim]", end=" ")
+                console.print(answer.answer, markup=False)
+        print_answer(console, answer, streamed=stream, passages=passages)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except RagError as exc:  # raised outside a command's guard
+        err.print(f"error: {exc}", markup=False)
+        sys.exit(1)
