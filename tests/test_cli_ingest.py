@@ -1,0 +1,140 @@
+"""The CLI's store commands on the seed and on bad input: ingest, list, remove, stats, config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.cli import app
+
+runner = CliRunner()
+
+
+def rag(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def seeded(seed_path: Path) -> str:
+    code, out, _ = rag("ingest", str(seed_path.parent))
+    assert code == 0, out
+    [article] = json.loads(rag("list", "--json")[1])
+    return str(article["article_id"])
+
+
+def test_ingest_seed_summary_and_list(seed_path: Path) -> None:
+    code, out, _ = rag("ingest", str(seed_path.parent))
+    assert code == 0
+    assert "added 1, updated 0, unchanged 0, skipped duplicates 0, failed 0" in out
+    code, out, _ = rag("list", "--json")
+    [article] = json.loads(out)
+    assert article["title"] == "Erdogan's rival accuses Russia of election 'deep fake'"
+    assert article["chunks"] >= 2
+
+
+def test_reingest_is_unchanged_and_force_reembeds(seeded: str, seed_path: Path) -> None:
+    out = rag("ingest", str(seed_path))[1]
+    assert "added 0, updated 0, unchanged 1" in out
+    out = rag("ingest", "--force", str(seed_path))[1]
+    assert "updated 1" in out
+    [article] = json.loads(rag("list", "--json")[1])
+    assert article["chunks"] == json.loads(rag("stats", "--json")[1])["chunks"]
+
+
+def test_changed_article_replaces_its_chunks(tmp_path: Path) -> None:
+    doc = tmp_path / "story.txt"
+    doc.write_text(
+        "Title: Harbour vote\nURL: https://news.example.com/harbour\n\n"
+        + "The council voted. " * 300
+    )
+    rag("ingest", str(doc))
+    before = json.loads(rag("stats", "--json")[1])["chunks"]
+    doc.write_text(
+        "Title: Harbour vote\nURL: https://news.example.com/harbour\n\nThe council voted again."
+    )
+    out = rag("ingest", str(doc))[1]
+    assert "updated 1" in out
+    stats = json.loads(rag("stats", "--json")[1])
+    assert stats["articles"] == 1
+    assert stats["chunks"] == 1 < before
+
+
+def test_duplicate_under_another_id_is_reported(tmp_path: Path, seed_path: Path) -> None:
+    copy = tmp_path / "copy.txt"
+    copy.write_bytes(seed_path.read_bytes())
+    twin = tmp_path / "twin.json"
+    text = seed_path.read_text(encoding="utf-8").split("\n", 1)
+    twin.write_text(json.dumps({"id": "other-id", "title": text[0], "text": text[1]}))
+    code, out, _ = rag("ingest", str(seed_path), str(twin))
+    assert code == 0
+    assert "skipped duplicates 1" in out
+    assert "duplicate: other-id has the same text as" in out
+
+
+def test_bad_inputs_fail_one_by_one_and_good_files_still_ingest(
+    tmp_path: Path, seed_path: Path
+) -> None:
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
+    (tmp_path / "bad.jsonl").write_text(
+        '{"id": "x", "title": "T", "text": "Body text here."}\n{oops\n'
+    )
+    code, out, _ = rag(
+        "ingest", str(seed_path), str(tmp_path / "empty.txt"), str(tmp_path / "binary.txt"),
+        str(tmp_path / "bad.jsonl"), str(tmp_path / "missing.txt"), str(tmp_path / "x.docx"),
+    )  # fmt: skip
+    assert code == 1
+    assert "added 2" in out and "failed 5" in out
+    assert "empty.txt" in out and "binary.txt" in out and "bad.jsonl:2" in out
+    assert "missing.txt" in out and "x.docx" in out
+    assert len(json.loads(rag("list", "--json")[1])) == 2
+
+
+def test_remove_and_remove_unknown(seeded: str) -> None:
+    code, out, err = rag("remove", seeded, "no-such-id")
+    assert code == 1
+    assert f"removed {seeded}" in out
+    assert "no article with id no-such-id" in err
+    assert json.loads(rag("stats", "--json")[1])["chunks"] == 0
+
+
+def test_stats_names_store_and_embedding(seeded: str, isolated_env: Path) -> None:
+    stats = json.loads(rag("stats", "--json")[1])
+    assert stats["articles"] == 1
+    assert stats["embedding"].startswith("wordllama")
+    assert str(isolated_env) in stats["store"]
+
+
+def test_embedding_mismatch_is_one_clear_line(seeded: str) -> None:
+    code, _, err = rag("ask", "What did the Kremlin say?", "--embedding", "hash")
+    assert code == 1
+    assert "built with embedding" in err
+    assert "Traceback" not in err
+
+
+def test_list_before_ingest_says_what_to_do() -> None:
+    code, _, err = rag("list")
+    assert code == 1
+    assert "rag ingest" in err
+
+
+def test_config_shows_origins_and_masks_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-canary-0123456789")
+    monkeypatch.setenv("RAG_COLLECTION", "mine")
+    code, out, _ = rag("config", "--json", "--embedding", "hash")
+    shown = json.loads(out)
+    assert code == 0
+    assert shown["collection"] == {"value": "mine", "origin": "env RAG_COLLECTION"}
+    assert shown["embedding"]["origin"] == "flag"
+    assert shown["data_dir"]["origin"] == "env RAG_DATA_DIR"
+    assert "sk-canary" not in out
+
+
+def test_unknown_format_is_rejected(seed_path: Path) -> None:
+    code, _, err = rag("ingest", "--format", "pdf", str(seed_path))
+    assert code == 1
+    assert "unknown --format" in err
