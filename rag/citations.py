@@ -1,0 +1,660 @@
+"""The citation checker every answer passes through, whatever model (or none) wrote it.
+
+``check_answer`` resolves the markers against the passages that were shown (``passages[i]``
+is source i+1), drops those that name nothing, renumbers the rest 1..k in order of first
+use, checks quoted text against the cited passages, cites uncited sentences that a passage
+clearly supports, flags the rest, and finds the supporting span of every citation.
+
+Markers read: ``[2]``, ``[2, 3]``, ``[2][3]``, ``[2-4]``, ``[^2]``, ``【2】``, ``【2†source】``,
+``[Source 2]``, ``[source: 2]``, ``[Sources 1 and 3]``, ``[Passage 2]``, ``(Source 2)``.
+Never markers: four-digit numbers in brackets (``[2023]``), bare ``(2)``, numbers in prose.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rag.types import Citation, Passage
+
+__all__ = [
+    "CheckedAnswer",
+    "best_span",
+    "check_answer",
+    "content_tokens",
+    "normalize_for_match",
+    "split_sentences",
+    "support",
+]
+
+# --- marker grammar ----------------------------------------------------------------------
+
+_KEYWORD = (
+    r"(?:sources?|passages?|documents?|docs?|references?|refs?|citations?|excerpts?"
+    r"|snippets?|chunks?|articles?)"
+)
+_PAREN_KEYWORD = r"(?:sources?|passages?|documents?|docs?|references?|refs?|citations?|excerpts?)"
+_LABEL = r"\s*(?:(?:no\.?|number)\s*)?(?:[:#]\s*)?"  # no two \s* side by side: no backtracking
+_NUMBERS = r"\^?\d{1,3}(?:\s*[-–]\s*\^?\d{1,3})?(?:\s*†[^\]】,;]*)?"
+_ITEM = rf"(?:{_KEYWORD}{_LABEL})?{_NUMBERS}"
+_SEP = r"\s*(?:[,;&]|\band\b)\s*"
+_ITEMS = rf"{_ITEM}(?:{_SEP}{_ITEM})*"
+_MARKER = (
+    rf"\[\s*{_ITEMS}\s*\]|【\s*{_ITEMS}\s*】"
+    rf"|\(\s*(?:see\s+)?{_PAREN_KEYWORD}{_LABEL}{_NUMBERS}(?:{_SEP}{_ITEM})*\s*\)"
+)
+# Bracketed things that look like a failed attempt at a marker: [abc], [n], [source], 【…】.
+_GARBAGE = (
+    rf"\[\s*(?:[^\s\[\]\"“”]{{1,12}}|{_KEYWORD}\b[^\[\]\n\"“”]{{0,40}})\s*\](?!\()"
+    r"|【[^】\n]{0,40}】"
+)
+_PROSE_BRACKETS = frozenset({"...", "…", "sic", "sic!", "?", "!", "-", "—"})
+
+_SCAN = re.compile(
+    rf"(?<![ \t])(?P<pre>[ \t]*)(?:(?P<marker>{_MARKER})|(?P<garbage>{_GARBAGE}))", re.I
+)
+_ANY_MARKER = re.compile(_MARKER, re.I)
+_RANGE = re.compile(r"\^?(\d{1,3})(?:\s*[-–]\s*\^?(\d{1,3}))?")
+_DAGGER = re.compile(r"†[^\]】,;]*")
+_CANON = re.compile(r"(?<![ \t])(?P<pre>[ \t]*)\[(?P<n>\d{1,3})\]")
+_ADJACENT = re.compile(r"(\[\d{1,3}\])[ \t]*[,;]?[ \t]*(?=\[\d{1,3}\])")
+_RUN = re.compile(r"(?:\[\d{1,3}\])+")
+_MAX_RANGE = 20
+
+# --- text ---------------------------------------------------------------------------------
+
+_PLAIN = (
+    ("‘", "'"), ("’", "'"), ("‚", "'"), ("‛", "'"), ("′", "'"),
+    ("“", '"'), ("”", '"'), ("„", '"'), ("‟", '"'), ("″", '"'), ("«", '"'), ("»", '"'),
+    ("–", "-"), ("—", "-"), ("‐", "-"), ("‑", "-"), ("\u00a0", " "),
+)  # fmt: skip
+_WS = re.compile(r"\s+")
+_NONSPACE = re.compile(r"\S+")
+_ALNUM = re.compile(r"[^\W_]")
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:'[^\W\d_]+)*")
+_ENUMERATOR = re.compile(
+    r"^[ \t]*(?:[-*•>#]+|\d{1,2}[.)])[ \t]+|\(\d{1,2}\)|(?<!\S)\d{1,2}\)", re.M
+)
+_QUOTE_CHAR = re.compile(r"[\"“”„\n]")
+_GAP = re.compile(r"\.\.\.|…|\[[^\]]*\]")
+_EDGE = " .,;:!?-'\""
+_SIBILANT_ES = ("ses", "xes", "zes", "ches", "shes")
+_MID_MARKER = re.compile(r"\[\d{1,3}\][^\w]*\w")
+
+_STOPWORD_TEXT = """
+    a about above after again against all also am an and any are aren't as at be because been
+    before being below between both but by can can't cannot could couldn't did didn't do does
+    doesn't doing don't down during each either few for from further had hadn't has hasn't have
+    haven't having he he'd he'll he's her here here's hers herself him himself his how how's i
+    i'd i'll i'm i've if in into is isn't it it's its itself just let's may me might more most
+    must mustn't my myself neither no nor not now of off on once only or other ought our ours
+    ourselves out over own same shan't she she'd she'll she's should shouldn't so some such than
+    that that's the their theirs them themselves then there there's these they they'd they'll
+    they're they've this those through to too under until up upon us very was wasn't we we'd
+    we'll we're we've were weren't what what's when when's where where's whether which while who
+    who's whom whose why why's will with won't would wouldn't yes yet you you'd you'll you're
+    you've your yours yourself yourselves
+    said say says saying told tell tells according however although though
+    answer answers question questions following follows based provided given
+    information context summary overview sure certainly okay ok article articles source sources
+    passage passages document documents text report reports reported
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+_ABBREVIATION_TEXT = """
+    mr mrs ms dr prof sen rep reps gov gen col lt sgt capt cmdr adm st jr sr inc co corp ltd bros
+    vs v no nos fig approx est dept univ mt ft rev hon pres messrs
+    jan feb mar apr jun jul aug sep sept oct nov dec
+"""
+_ABBREVIATIONS = frozenset(_ABBREVIATION_TEXT.split())
+_BOUNDARY = re.compile(r"[.!?…]+[\"”’')*_]*")
+_TRAILING = re.compile(
+    rf"(?:[ \t]*(?:\[[^\[\]\n]{{1,40}}\]|【[^】\n]{{1,40}}】|\(\s*(?:see\s+)?{_PAREN_KEYWORD}"
+    r"[^()\n]{0,40}\)))*",
+    re.I,
+)
+_NEXT = re.compile(r"\s+(\S)")
+_LAST_WORD = re.compile(r"([^\s(\[\"“‘'*]+)$")
+_INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
+_LINE = re.compile(r"[^\n]+")
+
+_NOT = re.compile(r"\b(do|does|did|is|are|was|were|has|have|had|could|would|should|must)\s+not\b")
+_BARE_NT = re.compile(r"\b(do|does|did|is|are|was|were|has|have|had|could|would|should|ca|wo)nt\b")
+_CANNOT = re.compile(r"\bcan\s*not\b")
+_WILL_NOT = re.compile(r"\bwill\s+not\b")
+_ANSWER_LABEL = re.compile(r"^\W*(?:final\s+)?answer\s*:\s*")
+_REFUSAL_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+
+@dataclass
+class CheckedAnswer:
+    """An answer whose markers resolve to shown passages, numbered 1..n in order of use."""
+
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Sentence:
+    """A sentence of the answer: offsets into the working text and the passages it cites."""
+
+    start: int
+    end: int
+    cited: list[int]
+    added: list[int] = field(default_factory=list)
+
+    @property
+    def sources(self) -> list[int]:
+        """Passage indices cited by the model or attached by the checker."""
+        return self.cited + [p for p in self.added if p not in self.cited]
+
+
+@dataclass
+class _Index:
+    """Per-answer cache of the token sets and match views of the shown passages."""
+
+    passages: list[Passage]
+    tokens: dict[int, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
+    views: dict[int, tuple[str, list[int]]] = field(default_factory=dict)
+
+    def token_sets(self, i: int) -> tuple[frozenset[str], frozenset[str]]:
+        """Stems and numbers of passage i."""
+        if i not in self.tokens:
+            self.tokens[i] = _token_sets(self.passages[i].text)
+        return self.tokens[i]
+
+    def view(self, i: int) -> tuple[str, list[int]]:
+        """Normalized text of passage i with a map back to its offsets."""
+        if i not in self.views:
+            self.views[i] = _match_view(self.passages[i].text)
+        return self.views[i]
+
+
+# --- public helpers -----------------------------------------------------------------------
+
+
+def normalize_for_match(text: str) -> str:
+    """Lowercase, curly quotes and dashes made plain, whitespace collapsed to single spaces."""
+    return _lower(_WS.sub(" ", _plain(text)).strip())
+
+
+def content_tokens(text: str) -> list[str]:
+    """Lowercase words (2+ letters) and numbers, minus stopwords, markers and list labels."""
+    text = _plain(_ENUMERATOR.sub(" ", _ANY_MARKER.sub(" ", text))).lower()
+    if not text.isascii():
+        text = _fold(text)
+    out: list[str] = []
+    for tok in _TOKEN.findall(text):
+        if tok[0].isdigit():
+            out.append(_number(tok))
+            continue
+        if tok.endswith("'s"):
+            tok = tok[:-2]
+        if len(tok) >= 2 and tok not in STOPWORDS:
+            out.append(tok)
+    return out
+
+
+def support(sentence: str, passage_text: str) -> float:
+    """Share of the sentence's content tokens found in the passage; 0 if a number is missing."""
+    return _support(*_token_sets(sentence), *_token_sets(passage_text))
+
+
+def best_span(sentence: str, passage_text: str) -> tuple[int, int]:
+    """Offsets of the passage sentence sharing most content tokens with ``sentence``."""
+    stems = _token_sets(sentence)[0]
+    best = _stripped(passage_text, 0, len(passage_text))
+    best_score = 0
+    for start, end in _sentence_spans(passage_text):
+        score = len(stems & _token_sets(passage_text[start:end])[0])
+        if score > best_score:
+            best, best_score = (start, end), score
+    return best
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of ``text``; markers after the final punctuation stay with their sentence."""
+    return [text[a:b] for a, b in _sentence_spans(text)]
+
+
+# --- the checker --------------------------------------------------------------------------
+
+
+def check_answer(
+    raw: str,
+    passages: list[Passage],
+    *,
+    refusal_phrase: str,
+    attribute_threshold: float = 0.5,
+) -> CheckedAnswer:
+    """Resolve, renumber and verify an answer's citations; warn about what cannot be checked."""
+    if not raw or not raw.strip():
+        return _refusal(refusal_phrase, ["the model returned no text"])
+    if _is_refusal(raw, refusal_phrase):
+        return _refusal(refusal_phrase, [])
+    warnings: list[str] = []
+    text = _ADJACENT.sub(r"\1", _resolve_markers(raw, passages, warnings).strip())
+    if not _ALNUM.search(_CANON.sub("", text)):
+        return _refusal(refusal_phrase, [*warnings, "the model returned only citation markers"])
+    index = _Index(passages)
+    sentences = [_Sentence(a, b, _cited(text[a:b])) for a, b in _sentence_spans(text)]
+    quoted = _check_quotes(text, sentences, index, warnings)
+    _attribute(text, sentences, index, attribute_threshold, warnings)
+    final, order = _renumber(_render(text, sentences))
+    citations = []
+    for p, n in order.items():
+        citing = " ".join(text[s.start : s.end] for s in sentences if p in s.sources)
+        span = quoted.get(p) or best_span(citing, passages[p].text)
+        citations.append(Citation(n, passages[p], *span))
+    return CheckedAnswer(final, citations, False, list(dict.fromkeys(warnings)))
+
+
+def _refusal(phrase: str, warnings: list[str]) -> CheckedAnswer:
+    """The refusal answer: the phrase itself, no citations."""
+    return CheckedAnswer(phrase, [], True, warnings)
+
+
+def _refusal_key(text: str) -> str:
+    """Words of ``text`` for comparing refusals: no markers, case, punctuation or "do not"."""
+    text = _ANY_MARKER.sub(" ", _plain(text).lower())
+    text = _ANSWER_LABEL.sub("", text)
+    text = _NOT.sub(r"\1n't", text)
+    text = _BARE_NT.sub(r"\1n't", text)
+    text = _WILL_NOT.sub("won't", _CANNOT.sub("can't", text))
+    return " ".join(_REFUSAL_WORD.findall(text))
+
+
+def _is_refusal(raw: str, phrase: str) -> bool:
+    """True when the answer is, or starts with, the refusal phrase."""
+    key, want = _refusal_key(raw), _refusal_key(phrase)
+    return bool(want) and (key == want or key.startswith(want + " "))
+
+
+def _resolve_markers(raw: str, passages: list[Passage], warnings: list[str]) -> str:
+    """The answer with every marker rewritten as ``[p]`` (1-based, valid) or removed."""
+    quotes = _quote_spans(raw)
+    copied_from = [_compact(p.text) for p in passages if _ANY_MARKER.search(p.text)]
+    out: list[str] = []
+    cursor = 0
+    for m in _SCAN.finditer(raw):
+        keep: list[int] = []
+        if m.group("garbage") is not None:
+            body = m.group("garbage")
+            inner = body.strip("[]【】 \t").lower()
+            if _inside(m.start("garbage"), quotes) or inner in _PROSE_BRACKETS:
+                continue
+            if inner.isdigit() and len(inner) > 3:
+                continue
+            warnings.append(f'removed marker "{body}": not a source number')
+        else:
+            body = m.group("marker")
+            if _copied(raw, m.start("marker"), m.end(), copied_from):
+                warnings.append(f'removed marker "{body}": copied from an article\'s text')
+            else:
+                keep = _resolve(body, len(passages), warnings)
+        out.append(raw[cursor : m.start()])
+        cursor = m.end()
+        if keep:
+            out.append(m.group("pre") + "".join(f"[{p + 1}]" for p in keep))
+            continue
+        out.append(_space_left(m))
+        if _at_line_start(out):
+            while cursor < len(raw) and raw[cursor] in " \t":
+                cursor += 1
+    out.append(raw[cursor:])
+    return "".join(out)
+
+
+def _resolve(body: str, n_shown: int, warnings: list[str]) -> list[int]:
+    """Passage indices named by one marker; numbers that name nothing are reported."""
+    numbers: list[int] = []
+    for lo_s, hi_s in _RANGE.findall(_DAGGER.sub("", body)):
+        lo = int(lo_s)
+        hi = int(hi_s) if hi_s else lo
+        if hi < lo or hi - lo > _MAX_RANGE:
+            warnings.append(f'removed marker "{body}": {lo}-{hi} is not a range of sources')
+            continue
+        numbers.extend(range(lo, hi + 1))
+    keep = list(dict.fromkeys(k - 1 for k in numbers if 1 <= k <= n_shown))
+    bad = list(dict.fromkeys(k for k in numbers if not 1 <= k <= n_shown))
+    if bad:
+        shown = f"sources 1-{n_shown} were shown" if n_shown else "no sources were shown"
+        names = ", ".join(str(k) for k in bad)
+        what = f'marker "{body}"' if not keep else f'{names} from marker "{body}"'
+        warnings.append(f"removed {what}: there is no source {names} ({shown})")
+    return keep
+
+
+def _at_line_start(out: list[str]) -> bool:
+    """True when nothing but a newline (or nothing at all) precedes the end of ``out``."""
+    tail = next((piece for piece in reversed(out) if piece), "")
+    return not tail or tail.endswith("\n")
+
+
+def _space_left(m: re.Match[str]) -> str:
+    """Whitespace to keep before a removed marker: none if punctuation or a space follows."""
+    rest = m.string[m.end() : m.end() + 1]
+    return "" if not rest or rest.isspace() or rest in ".,;:!?)…\"'”’" else m.group("pre")
+
+
+def _copied(raw: str, start: int, end: int, copied_from: list[str]) -> bool:
+    """True when the marker and the three words before it appear in a passage's text."""
+    if not copied_from:
+        return False
+    words = raw[max(0, start - 60) : start].split()[-3:]
+    if not words:
+        return False
+    key = _compact("".join(words) + raw[start:end])
+    return any(key in text for text in copied_from)
+
+
+def _compact(text: str) -> str:
+    """Lowercase text with plain quotes and no whitespace at all."""
+    return _WS.sub("", _plain(text).lower())
+
+
+def _quote_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the text inside each pair of double quotes; curly quotes pair by side."""
+    spans: list[tuple[int, int]] = []
+    opened: int | None = None
+    for m in _QUOTE_CHAR.finditer(text):
+        c = m.group()
+        if c == "\n":
+            opened = None
+        elif opened is None:
+            opened = m.end() if c != "”" else None
+        elif c in "“„":
+            opened = m.end()
+        else:
+            spans.append((opened, m.start()))
+            opened = None
+    return spans
+
+
+def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
+    """True when ``pos`` falls inside one of the spans."""
+    return any(a <= pos < b for a, b in spans)
+
+
+def _cited(sentence: str) -> list[int]:
+    """Passage indices of the canonical markers in a sentence, first use first."""
+    return list(dict.fromkeys(int(m.group("n")) - 1 for m in _CANON.finditer(sentence)))
+
+
+def _check_quotes(
+    text: str, sentences: list[_Sentence], index: _Index, warnings: list[str]
+) -> dict[int, tuple[int, int]]:
+    """Verify quotes of 3+ words; return where each passage was quoted first."""
+    found_at: dict[int, tuple[int, int]] = {}
+    for qs, qe in _quote_spans(text):
+        quote = text[qs:qe]
+        words = [w for w in _CANON.sub(" ", quote).split() if _ALNUM.search(w)]
+        if len(words) < 3 or _MID_MARKER.search(quote):
+            continue
+        fragments = _fragments(quote)
+        touched = [s for s in sentences if s.start < qe and qs < s.end]
+        cited = list(dict.fromkeys(p for s in touched for p in s.sources))
+        hit = _find_quote(fragments, cited or list(range(len(index.passages))), index)
+        if hit is None:
+            warnings.append(f'unverified quote: "{_clip(_CANON.sub("", quote), 100)}"')
+            continue
+        found_at.setdefault(hit[0], hit[1])
+        if not cited and touched:
+            touched[-1].added.append(hit[0])
+    return found_at
+
+
+def _find_quote(
+    fragments: list[str], candidates: list[int], index: _Index
+) -> tuple[int, tuple[int, int]] | None:
+    """The first candidate passage containing the quote, with the quote's offsets in it."""
+    for p in candidates:
+        loc = _locate(fragments, index.view(p))
+        if loc is not None:
+            return p, loc
+    return None
+
+
+def _fragments(quote: str) -> list[str]:
+    """Pieces of a quote between ellipses, brackets and markers, normalized, without spaces."""
+    pieces = (_WS.sub("", _lower(_plain(piece))).strip(_EDGE) for piece in _GAP.split(quote))
+    return [piece for piece in pieces if piece]
+
+
+def _locate(fragments: list[str], view: tuple[str, list[int]]) -> tuple[int, int] | None:
+    """Offsets in the original passage where the fragments occur in order, or None."""
+    text, index = view
+    pos, first = 0, -1
+    for fragment in fragments:
+        at = text.find(fragment, pos)
+        if at < 0:
+            return None
+        first = at if first < 0 else first
+        pos = at + len(fragment)
+    return (index[first], index[pos - 1] + 1) if first >= 0 else None
+
+
+def _match_view(text: str) -> tuple[str, list[int]]:
+    """The text as quotes are matched (no markers, no whitespace) and each char's offset."""
+    low = _lower(_plain(text))
+    out: list[str] = []
+    index: list[int] = []
+    cursor = 0
+    for start, end in [*((m.start(), m.end()) for m in _CANON.finditer(low)), (len(low), len(low))]:
+        for m in _NONSPACE.finditer(low, cursor, start):
+            out.append(m.group())
+            index.extend(range(m.start(), m.end()))
+        cursor = end
+    return "".join(out), index
+
+
+def _attribute(
+    text: str, sentences: list[_Sentence], index: _Index, threshold: float, warnings: list[str]
+) -> None:
+    """Cite each uncited sentence to the passage that supports it best, or flag it."""
+    for s in sentences:
+        if s.sources:
+            continue
+        claim = text[s.start : s.end]
+        stems, numbers = _token_sets(claim)
+        if not stems:
+            continue  # filler such as "Here is the answer:"
+        best, best_p = 0.0, -1
+        for p in range(len(index.passages)):
+            score = _support(stems, numbers, *index.token_sets(p))
+            if score > best:
+                best, best_p = score, p
+        if best_p >= 0 and best >= threshold:
+            s.added.append(best_p)
+        else:
+            warnings.append(f"unsupported: {_clip(claim, 60)}")
+
+
+def _render(text: str, sentences: list[_Sentence]) -> str:
+    """The working text with repeated markers dropped and attached markers placed."""
+    out: list[str] = []
+    cursor = 0
+    for s in sentences:
+        out.append(text[cursor : s.start])
+        segment = _drop_repeats(text[s.start : s.end])
+        added = [p for p in s.added if p not in s.cited]
+        if added:
+            segment = _attach(segment, "".join(f"[{p + 1}]" for p in added))
+        out.append(segment)
+        cursor = s.end
+    out.append(text[cursor:])
+    return "".join(out)
+
+
+def _drop_repeats(segment: str) -> str:
+    """Remove markers that repeat an earlier marker of the same sentence."""
+    seen: set[str] = set()
+
+    def keep_first(m: re.Match[str]) -> str:
+        if m.group("n") in seen:
+            return _space_left(m)
+        seen.add(m.group("n"))
+        return m.group()
+
+    return _CANON.sub(keep_first, segment)
+
+
+def _attach(segment: str, markers: str) -> str:
+    """Put markers before the final punctuation, or after a closing quote."""
+    body = segment.rstrip()
+    stem = body.rstrip(".!?…:;,")
+    if body.endswith(('"', "”", "’", "'", "*", "_")) or stem == body:
+        return f"{body} {markers}"
+    return f"{stem.rstrip()} {markers}{body[len(stem) :]}"
+
+
+def _renumber(text: str) -> tuple[str, dict[int, int]]:
+    """Markers renumbered 1..k in order of first use; returns passage index -> new number."""
+    order: dict[int, int] = {}
+    for m in _CANON.finditer(text):
+        order.setdefault(int(m.group("n")) - 1, len(order) + 1)
+    text = _CANON.sub(lambda m: f"{m.group('pre')}[{order[int(m.group('n')) - 1]}]", text)
+    return _RUN.sub(_sort_run, text), order
+
+
+def _sort_run(m: re.Match[str]) -> str:
+    """``[3][1]`` -> ``[1][3]``."""
+    numbers = sorted(int(n) for n in re.findall(r"\d+", m.group()))
+    return "".join(f"[{n}]" for n in numbers)
+
+
+# --- tokens and support -------------------------------------------------------------------
+
+
+def _plain(text: str) -> str:
+    """Curly quotes, dashes and no-break spaces replaced by their plain forms."""
+    if text.isascii():
+        return text
+    for fancy, plain in _PLAIN:
+        if fancy in text:
+            text = text.replace(fancy, plain)
+    return text
+
+
+def _lower(text: str) -> str:
+    """``text.lower()`` with "İ" as "i", keeping the length (for offset maps)."""
+    text = text.replace("İ", "i")
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def _fold(text: str) -> str:
+    """Strip accents: "é" -> "e", "ı" -> "i"."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("ı", "i"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _number(token: str) -> str:
+    """Normalize a number: "1,200" -> "1200", "3.50" -> "3.5", "07" -> "7"."""
+    whole, _, fraction = token.replace(",", "").partition(".")
+    whole, fraction = whole.lstrip("0") or "0", fraction.rstrip("0")
+    return f"{whole}.{fraction}" if fraction else whole
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    """A crude suffix strip so "accuse", "accuses", "accused" and "accusing" meet."""
+    if word[0].isdigit() or len(word) <= 3:
+        return word
+    if word.endswith(("ies", "ied")) and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("ing") and len(word) > 5:
+        word = word[:-3]
+    elif (word.endswith("ed") and len(word) > 4) or word.endswith(_SIBILANT_ES):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
+
+
+def _token_sets(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Stemmed content tokens and the numbers among them."""
+    tokens = content_tokens(text)
+    return frozenset(_stem(t) for t in tokens), frozenset(t for t in tokens if t[0].isdigit())
+
+
+def _support(
+    stems: frozenset[str],
+    numbers: frozenset[str],
+    passage_stems: frozenset[str],
+    passage_numbers: frozenset[str],
+) -> float:
+    """Share of stems found in the passage; 0 when any number of the sentence is missing."""
+    if not stems or not numbers <= passage_numbers:
+        return 0.0
+    return len(stems & passage_stems) / len(stems)
+
+
+# --- sentences ----------------------------------------------------------------------------
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence: lines first, then terminal punctuation."""
+    spans: list[tuple[int, int]] = []
+    for line in _LINE.finditer(text):
+        start, stop = line.start(), line.end()
+        for m in _BOUNDARY.finditer(text, start, stop):
+            if m.start() < start:
+                continue
+            trailing = _TRAILING.match(text, m.end(), stop)
+            end = trailing.end() if trailing else m.end()
+            if end < stop:
+                nxt = _NEXT.match(text, end, stop)
+                if nxt is None or nxt.group(1).islower():
+                    continue
+            if _abbreviation(text, start, m.start(), m.group()) or _open_quote(text[start:end]):
+                continue
+            spans.append(_stripped(text, start, end))
+            start = end
+        if text[start:stop].strip():
+            spans.append(_stripped(text, start, stop))
+    return [(a, b) for a, b in spans if a < b]
+
+
+def _open_quote(segment: str) -> bool:
+    """True when the segment ends inside a quotation (a quoted sentence goes on)."""
+    straight = segment.count('"') % 2 == 1
+    curly = segment.count("“") > segment.count("”")
+    return straight or curly
+
+
+def _abbreviation(text: str, start: int, dot: int, punct: str) -> bool:
+    """True when a single period closes "Mr.", "U.S.", an initial or a list number."""
+    if punct.rstrip("\"”’')*_") != ".":
+        return False
+    head = text[max(start, dot - 40) : dot]
+    m = _LAST_WORD.search(head)
+    if m is None:
+        return False
+    word = m.group(1).lower()
+    if word in _ABBREVIATIONS or _INITIALS.fullmatch(word):
+        return True
+    if len(word) == 1 and word.isalpha():
+        return True
+    return word.isdigit() and dot - start <= 8 and text[start:dot].strip() == m.group(1)
+
+
+def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
+    """Offsets narrowed to exclude surrounding whitespace."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _clip(text: str, limit: int) -> str:
+    """One line of at most ``limit`` characters, with an ellipsis when cut."""
+    text = _WS.sub(" ", text).strip()
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"
