@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 Mode = Literal["hybrid", "dense", "bm25"]
 RRF_K = 60
-CANDIDATES = 60
 MIN_RETRIEVED_ARTICLES = 10
 
 
@@ -55,11 +54,13 @@ class Tuning:
 
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
-    date_weight: float = 0.012
-    date_scale_days: float = 10.0
+    date_weight: float = 0.02
+    date_scale_days: float = 30.0
     window_bonus: float = 0.006
     future_penalty: float = 3.0
-    per_article_first_pass: int = 1
+    article_support: float = 0.0
+    candidates: int = 60
+    multiplicative: bool = False
 
 
 @dataclass
@@ -114,24 +115,26 @@ class Searcher:
         filters = filters or Filters()
         window = relative_window(question, as_of)
         index = self.bm25()
-        scores: dict[str, float] = {}
+        lists: list[tuple[float, list[tuple[str, str]]]] = []
         found: dict[str, Passage] = {}
         if mode in ("hybrid", "dense"):
-            for rank, passage in enumerate(self._dense(question, filters, index)):
-                found[passage.chunk_id] = passage
-                scores[passage.chunk_id] = self.tuning.dense_weight / (RRF_K + rank + 1)
+            dense = self._dense(question, filters, index)
+            found.update((p.chunk_id, p) for p in dense)
+            lists.append((self.tuning.dense_weight, [(p.chunk_id, p.article_id) for p in dense]))
         if mode in ("hybrid", "bm25"):
             mask = _mask(index, filters, self._sources(index, filters))
-            hits = index.search(question, CANDIDATES, mask)
-            for rank, (row, _) in enumerate(hits):
-                cid = index.chunk_ids[row]
-                scores[cid] = scores.get(cid, 0.0) + self.tuning.bm25_weight / (RRF_K + rank + 1)
-            missing = [cid for cid in scores if cid not in found]
+            rows = [row for row, _ in index.search(question, self.tuning.candidates, mask)]
+            ranked = [(index.chunk_ids[row], index.article_ids[row]) for row in rows]
+            lists.append((self.tuning.bm25_weight, ranked))
+        scores = fuse(lists, self.tuning.article_support)
+        missing = [cid for cid in scores if cid not in found]
+        if missing:
             assert self.store is not None
-            for passage in self.store.get_chunks(missing):
-                found[passage.chunk_id] = passage
+            found.update((p.chunk_id, p) for p in self.store.get_chunks(missing))
         for cid, passage in found.items():
-            passage.score = scores.get(cid, 0.0) + self._date_prior(passage, as_of, window)
+            base = scores.get(cid, 0.0)
+            prior = self._date_prior(passage, as_of, window)
+            passage.score = base * (1 + prior) if self.tuning.multiplicative else base + prior
         ranking = sorted(found.values(), key=lambda p: (-p.score, p.chunk_id))
         return SearchResult(ranking, diversify(ranking, k), window, as_of)
 
@@ -145,7 +148,7 @@ class Searcher:
         got = self.store._call(
             lambda: self.store.collection.query(
                 query_embeddings=[vector],
-                n_results=min(CANDIDATES, count),
+                n_results=min(self.tuning.candidates, count),
                 where=where,
                 include=["metadatas", "documents", "distances"],
             )
@@ -179,6 +182,26 @@ class Searcher:
         if window and window.contains(published):
             prior += t.window_bonus
         return prior
+
+
+def fuse(lists: list[tuple[float, list[tuple[str, str]]]], support: float) -> dict[str, float]:
+    """Weighted reciprocal rank fusion of chunk rankings, plus article support.
+
+    A chunk also gains ``support`` times the fused score of the other chunks of its
+    article: an article that matches in several places is more likely on topic.
+    """
+    scores: dict[str, float] = {}
+    article_of: dict[str, str] = {}
+    for weight, ranked in lists:
+        for rank, (chunk_id, article_id) in enumerate(ranked):
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
+            article_of[chunk_id] = article_id
+    totals: dict[str, float] = {}
+    for chunk_id, score in scores.items():
+        totals[article_of[chunk_id]] = totals.get(article_of[chunk_id], 0.0) + score
+    return {
+        cid: score + support * (totals[article_of[cid]] - score) for cid, score in scores.items()
+    }
 
 
 def diversify(ranking: list[Passage], k: int) -> list[Passage]:
