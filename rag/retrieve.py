@@ -58,9 +58,7 @@ class Tuning:
     date_scale_days: float = 30.0
     window_bonus: float = 0.006
     future_penalty: float = 3.0
-    article_support: float = 0.0
     candidates: int = 60
-    multiplicative: bool = False
 
 
 @dataclass
@@ -126,15 +124,13 @@ class Searcher:
             rows = [row for row, _ in index.search(question, self.tuning.candidates, mask)]
             ranked = [(index.chunk_ids[row], index.article_ids[row]) for row in rows]
             lists.append((self.tuning.bm25_weight, ranked))
-        scores = fuse(lists, self.tuning.article_support)
+        scores = fuse(lists)
         missing = [cid for cid in scores if cid not in found]
         if missing:
             assert self.store is not None
             found.update((p.chunk_id, p) for p in self.store.get_chunks(missing))
         for cid, passage in found.items():
-            base = scores.get(cid, 0.0)
-            prior = self._date_prior(passage, as_of, window)
-            passage.score = base * (1 + prior) if self.tuning.multiplicative else base + prior
+            passage.score = scores.get(cid, 0.0) + self._date_prior(passage, as_of, window)
         ranking = sorted(found.values(), key=lambda p: (-p.score, p.chunk_id))
         return SearchResult(ranking, diversify(ranking, k), window, as_of)
 
@@ -184,24 +180,13 @@ class Searcher:
         return prior
 
 
-def fuse(lists: list[tuple[float, list[tuple[str, str]]]], support: float) -> dict[str, float]:
-    """Weighted reciprocal rank fusion of chunk rankings, plus article support.
-
-    A chunk also gains ``support`` times the fused score of the other chunks of its
-    article: an article that matches in several places is more likely on topic.
-    """
+def fuse(lists: list[tuple[float, list[tuple[str, str]]]]) -> dict[str, float]:
+    """Weighted reciprocal rank fusion of (chunk_id, article_id) rankings."""
     scores: dict[str, float] = {}
-    article_of: dict[str, str] = {}
     for weight, ranked in lists:
-        for rank, (chunk_id, article_id) in enumerate(ranked):
+        for rank, (chunk_id, _) in enumerate(ranked):
             scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
-            article_of[chunk_id] = article_id
-    totals: dict[str, float] = {}
-    for chunk_id, score in scores.items():
-        totals[article_of[chunk_id]] = totals.get(article_of[chunk_id], 0.0) + score
-    return {
-        cid: score + support * (totals[article_of[cid]] - score) for cid, score in scores.items()
-    }
+    return scores
 
 
 def diversify(ranking: list[Passage], k: int) -> list[Passage]:
