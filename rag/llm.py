@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -180,8 +181,8 @@ class ScriptedChat:
         marker = '<source n="1"'
         if marker not in prompt:
             return "The articles don't say."
-        body = prompt.split(marker, 1)[1].split(">", 1)[1].strip()
-        first = body.split(". ", 1)[0].strip().rstrip(".")
+        body = prompt.split(marker, 1)[1].split(">", 1)[1].split("</source>", 1)[0].strip()
+        first = re.split(r"(?<=[.!?])\s+", body, maxsplit=1)[0].strip().rstrip(".")
         return f"{first}. [1]"
 
 
