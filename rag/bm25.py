@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +50,33 @@ def tokenize(texts: list[str]) -> Any:
     )
 
 
+def tokenize_words(texts: list[str]) -> list[list[str]]:
+    """The same tokens as strings (cheap to send between processes)."""
+    import bm25s
+
+    return list(
+        bm25s.tokenize(
+            texts, stopwords="en", stemmer=_stemmer(), show_progress=False, return_ids=False
+        )
+    )
+
+
+def chunk_text(title: str, text: str) -> str:
+    """What BM25 indexes for a chunk: its article's headline and its text."""
+    return f"{title}\n{text}"
+
+
+@dataclass
+class Row:
+    """One chunk as the side index sees it."""
+
+    chunk_id: str
+    article_id: str
+    published: int
+    source: str
+    tokens: list[str]
+
+
 def index_dir(settings: Settings) -> Path:
     """Folder of the side index for this collection (embedded store or server)."""
     if settings.chroma_url:
@@ -60,7 +87,7 @@ def index_dir(settings: Settings) -> Path:
 
 @dataclass
 class BM25Index:
-    """Chunk ids and filterable fields beside a bm25s model."""
+    """Chunk ids, filterable fields and per-chunk token ids beside a bm25s model."""
 
     revision: str
     chunk_ids: list[str]
@@ -68,28 +95,85 @@ class BM25Index:
     published: np.ndarray  # YYYYMMDD ints, 0 = unknown
     sources: list[str]  # lowercase outlet names
     model: bm25s.BM25 | None
+    vocab: list[str] = field(default_factory=list)
+    token_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
 
     @classmethod
     def build(cls, store: ChunkStore, revision: str) -> BM25Index:
-        """Index every chunk in the store (headline + chunk text)."""
-        import bm25s
-
-        ids: list[str] = []
+        """Index every chunk in the store, read back from Chroma."""
+        rows: list[Row] = []
+        batch: list[tuple[str, dict[str, Any]]] = []
         texts: list[str] = []
-        articles: list[str] = []
-        dates: list[int] = []
-        sources: list[str] = []
         for cid, text, meta in store.iter_chunks():
-            ids.append(cid)
-            texts.append(f"{meta.get('title', '')}\n{text}")
-            articles.append(str(meta.get("article_id", "")))
-            dates.append(int(meta.get("published_int", 0) or 0))
-            sources.append(str(meta.get("source_key", "")))
+            batch.append((cid, meta))
+            texts.append(chunk_text(str(meta.get("title", "")), text))
+        for (cid, meta), tokens in zip(batch, tokenize_words(texts), strict=True):
+            rows.append(
+                Row(
+                    cid,
+                    str(meta.get("article_id", "")),
+                    int(meta.get("published_int", 0) or 0),
+                    str(meta.get("source_key", "")),
+                    tokens,
+                )
+            )
+        return cls.from_rows(revision, rows)
+
+    @classmethod
+    def from_rows(cls, revision: str, rows: list[Row]) -> BM25Index:
+        """Index rows of tokens."""
+        vocab: dict[str, int] = {}
+        ids = [[vocab.setdefault(t, len(vocab)) for t in row.tokens] for row in rows]
+        return cls._assemble(revision, rows, ids, list(vocab))
+
+    def with_changes(self, revision: str, removed: set[str], added: list[Row]) -> BM25Index:
+        """This index without the removed articles' chunks, plus new rows: no Chroma reads."""
+        added_ids = {row.chunk_id for row in added}
+        vocab = {t: i for i, t in enumerate(self.vocab)}
+        keep = [
+            i
+            for i, (cid, aid) in enumerate(zip(self.chunk_ids, self.article_ids, strict=True))
+            if aid not in removed and cid not in added_ids
+        ]
+        rows = [
+            Row(self.chunk_ids[i], self.article_ids[i], int(self.published[i]), self.sources[i], [])
+            for i in keep
+        ]
+        ids = [self.token_ids[self.offsets[i] : self.offsets[i + 1]].tolist() for i in keep]
+        for row in added:
+            rows.append(row)
+            ids.append([vocab.setdefault(t, len(vocab)) for t in row.tokens])
+        return self._assemble(revision, rows, ids, list(vocab))
+
+    @classmethod
+    def _assemble(
+        cls, revision: str, rows: list[Row], ids: list[list[int]], vocab: list[str]
+    ) -> BM25Index:
+        import bm25s
+        from bm25s.tokenization import Tokenized
+
         model = None
-        if ids:
+        if rows:
             model = bm25s.BM25()
-            model.index(tokenize(texts), show_progress=False)
-        return cls(revision, ids, articles, np.array(dates, dtype=np.int64), sources, model)
+            model.index(
+                Tokenized(ids=ids, vocab={t: i for i, t in enumerate(vocab)}), show_progress=False
+            )
+        lengths = np.array([len(x) for x in ids], dtype=np.int64)
+        offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        flat = np.fromiter((t for x in ids for t in x), dtype=np.int32, count=int(offsets[-1]))
+        return cls(
+            revision,
+            [r.chunk_id for r in rows],
+            [r.article_id for r in rows],
+            np.array([r.published for r in rows], dtype=np.int64),
+            [r.source for r in rows],
+            model,
+            vocab,
+            flat,
+            offsets,
+        )
 
     def save(self, folder: Path) -> None:
         """Write a new version folder, then switch ``CURRENT`` to it atomically."""
@@ -107,7 +191,10 @@ class BM25Index:
             "sources": self.sources,
         }
         (version / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        (version / "vocab.json").write_text(json.dumps(self.vocab), encoding="utf-8")
         np.save(version / "published.npy", self.published)
+        np.save(version / "token_ids.npy", self.token_ids)
+        np.save(version / "offsets.npy", self.offsets)
         pointer = folder / f"CURRENT.tmp-{os.getpid()}"
         pointer.write_text(version.name, encoding="utf-8")
         os.replace(pointer, folder / "CURRENT")
@@ -124,6 +211,9 @@ class BM25Index:
             version = folder / (folder / "CURRENT").read_text(encoding="utf-8").strip()
             meta = json.loads((version / "meta.json").read_text(encoding="utf-8"))
             published = np.load(version / "published.npy")
+            vocab = json.loads((version / "vocab.json").read_text(encoding="utf-8"))
+            token_ids = np.load(version / "token_ids.npy")
+            offsets = np.load(version / "offsets.npy")
             model = None
             if (version / "model").is_dir():
                 model = bm25s.BM25.load(str(version / "model"), show_progress=False)
@@ -136,6 +226,9 @@ class BM25Index:
             published,
             meta["sources"],
             model,
+            vocab,
+            token_ids,
+            offsets,
         )
 
     def search(self, query: str, n: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:

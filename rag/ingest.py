@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from rag.bm25 import BM25Index, index_dir
+from rag.bm25 import BM25Index, Row, chunk_text, index_dir, tokenize_words
 from rag.chunking import chunk_article, embedding_text
 from rag.embeddings import Embedder, get_embedder
 from rag.errors import ModelError, RagError, StoreError
 from rag.readers import ReadFailure, expand_paths, read_path
 from rag.settings import Settings
-from rag.store import ChunkStore, StoredArticle
+from rag.store import ChunkStore, StoredArticle, date_number
 from rag.types import Article
 
 BATCH = 256
@@ -112,20 +112,47 @@ def ingest(
     try:
         with write_lock(settings):
             store = ChunkStore.open(settings, name, create=True)
+            base = _index_in_step(settings, store)
             run = _Run(settings, store, embedder, pool, report, force)
             store.bump_revision()
+            completed = False
             try:
                 _read_all(files, fmt, run, report, progress)
                 run.flush()
                 run.drain()
+                completed = True
             finally:
-                revision = store.bump_revision()
-                BM25Index.build(store, revision).save(index_dir(settings))
+                _save_index(settings, store, base if completed else None, run.removed, run.rows)
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _index_in_step(settings: Settings, store: ChunkStore) -> BM25Index | None:
+    """The side index when it matches the store exactly (so it can be updated in place)."""
+    revision = store.revision()
+    if store.count() == 0:
+        return BM25Index.from_rows(revision, [])
+    index = BM25Index.load(index_dir(settings))
+    return index if index is not None and index.revision == revision else None
+
+
+def _save_index(
+    settings: Settings,
+    store: ChunkStore,
+    base: BM25Index | None,
+    removed: set[str],
+    added: list[Row],
+) -> None:
+    """Mark the write finished and bring the side index in step with it."""
+    revision = store.bump_revision()
+    if base is not None:
+        index = base.with_changes(revision, removed, added)
+    else:
+        index = BM25Index.build(store, revision)
+    index.save(index_dir(settings))
 
 
 def _read_all(
@@ -207,13 +234,19 @@ def prepare(
     chunked = [(a, cs) for a, cs in chunked if cs]
     texts = [embedding_text(a, c) for a, cs in chunked for c in cs]
     vectors = embedder.embed(texts)
+    tokens = tokenize_words([chunk_text(a.title, c.text) for a, cs in chunked for c in cs])
     items, row = [], 0
     for article, chunks in chunked:
         n = len(chunks)
         digest = content_hash(article)
         items.append(
             StoredArticle(
-                article, digest, prints[article.article_id], chunks, vectors[row : row + n]
+                article,
+                digest,
+                prints[article.article_id],
+                chunks,
+                vectors[row : row + n],
+                tokens[row : row + n],
             )
         )
         row += n
@@ -242,6 +275,8 @@ class _Run:
         self.seen_hashes: dict[str, str] = {}
         self.seen = 0
         self.pending: tuple[Future[list[StoredArticle]], dict[str, str]] | None = None
+        self.removed: set[str] = set()
+        self.rows: list[Row] = []
 
     def add(self, article: Article) -> None:
         self.seen += 1
@@ -288,8 +323,10 @@ class _Run:
 
     def _write(self, items: list[StoredArticle], stored: dict[str, str]) -> None:
         replaced = [i.article.article_id for i in items if i.article.article_id in stored]
+        self.removed.update(replaced)
         self.store.delete(replaced)
         self.store.write(items)
+        self.rows.extend(_rows(items))
         for item in items:
             aid = item.article.article_id
             (self.report.updated if aid in stored else self.report.added).append(aid)
@@ -310,16 +347,28 @@ class _Run:
         return kept
 
 
+def _rows(items: list[StoredArticle]) -> list[Row]:
+    rows = []
+    for item in items:
+        a = item.article
+        day = date_number(a.published)
+        for chunk, tokens in zip(item.chunks, item.tokens, strict=True):
+            rows.append(Row(chunk.chunk_id, a.article_id, day, a.source.lower(), tokens))
+    return rows
+
+
 def remove(article_ids: list[str], settings: Settings) -> tuple[list[str], list[str]]:
     """Remove articles by id; returns (removed, not found)."""
     with write_lock(settings):
         store = ChunkStore.open(settings)
         present = store.existing(article_ids)
         missing = [a for a in article_ids if a not in present]
+        base = _index_in_step(settings, store)
         store.bump_revision()
+        completed = False
         try:
             store.delete(list(present))
+            completed = True
         finally:
-            revision = store.bump_revision()
-            BM25Index.build(store, revision).save(index_dir(settings))
+            _save_index(settings, store, base if completed else None, set(present), [])
     return list(present), missing

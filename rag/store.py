@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -56,6 +56,7 @@ class StoredArticle:
     fingerprint: str
     chunks: list[Chunk]
     embeddings: np.ndarray
+    tokens: list[list[str]] = field(default_factory=list)  # BM25 tokens per chunk
 
 
 def date_number(iso: str | None) -> int:

@@ -141,3 +141,27 @@ def test_bm25_index_saves_atomically_and_loads(tmp_path: Path) -> None:
 
 def test_bm25_load_of_missing_index_is_none(tmp_path: Path) -> None:
     assert BM25Index.load(tmp_path / "nothing") is None
+
+
+def test_incremental_side_index_matches_a_full_rebuild(tmp_path: Path) -> None:
+    from rag.ingest import ingest, remove
+
+    settings = _settings()
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("Harbour bridge approved\n\n" + BODY)
+    second.write_text("Water prices\n\nFarmers protest over water prices in the valley. " * 5)
+    ingest([str(first)], settings)
+    ingest([str(second)], settings)
+    first.write_text("Harbour bridge approved\n\nThe council rejected the harbour bridge.")
+    ingest([str(first)], settings)
+    [gone] = [a.article_id for a in ChunkStore.open(settings).articles() if "Water" in a.title]
+    remove([gone], settings)
+    store = ChunkStore.open(settings)
+    updated = BM25Index.load(index_dir(settings))
+    rebuilt = BM25Index.build(store, store.revision())
+    assert updated is not None and updated.revision == store.revision()
+    assert sorted(updated.chunk_ids) == sorted(rebuilt.chunk_ids)
+    for query in ("harbour bridge rejected", "water prices farmers"):
+        got = [(updated.chunk_ids[r], round(s, 4)) for r, s in updated.search(query, 5)]
+        want = [(rebuilt.chunk_ids[r], round(s, 4)) for r, s in rebuilt.search(query, 5)]
+        assert got == want
