@@ -28,7 +28,12 @@ if TYPE_CHECKING:
     from rag.store import ChunkStore
 
 
-logging.getLogger("bm25s").setLevel(logging.WARNING)
+def _bm25s() -> Any:
+    """The bm25s module, quietened (it sets its own logger to DEBUG on import)."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 
 @lru_cache(maxsize=1)
@@ -43,19 +48,15 @@ def _stemmer() -> Any:
 
 def tokenize(texts: list[str]) -> Any:
     """bm25s tokens: lowercase words of 2+ chars, English stopwords out, stemmed."""
-    import bm25s
-
-    return bm25s.tokenize(
+    return _bm25s().tokenize(
         texts, stopwords="en", stemmer=_stemmer(), show_progress=False, return_ids=True
     )
 
 
 def tokenize_words(texts: list[str]) -> list[list[str]]:
     """The same tokens as strings (cheap to send between processes)."""
-    import bm25s
-
     return list(
-        bm25s.tokenize(
+        _bm25s().tokenize(
             texts, stopwords="en", stemmer=_stemmer(), show_progress=False, return_ids=False
         )
     )
@@ -150,7 +151,7 @@ class BM25Index:
     def _assemble(
         cls, revision: str, rows: list[Row], ids: list[list[int]], vocab: list[str]
     ) -> BM25Index:
-        import bm25s
+        bm25s = _bm25s()
         from bm25s.tokenization import Tokenized
 
         model = None
@@ -205,7 +206,7 @@ class BM25Index:
     @classmethod
     def load(cls, folder: Path) -> BM25Index | None:
         """The current version, or None when absent or unreadable."""
-        import bm25s
+        bm25s = _bm25s()
 
         try:
             version = folder / (folder / "CURRENT").read_text(encoding="utf-8").strip()
