@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from rag.errors import RagError
 
@@ -27,7 +29,10 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-console = Console(highlight=False)
+# wordllama calls logging.basicConfig(level=INFO) on import; configure logging first
+logging.basicConfig(level=logging.WARNING)
+# piped output is not wrapped at 80 columns (scripts and pipes get whole lines)
+console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
 err = Console(stderr=True, highlight=False)
 
 DataDir = Annotated[
@@ -58,7 +63,7 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except RagError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -308,7 +313,10 @@ def ask(
             err.print(EXTRACTIVE_NOTE, style="dim")
         stream = not as_json and spec != "extractive"
 
+        streamed: list[str] = []
+
         def on_token(piece: str) -> None:
+            streamed.append(piece)
             console.print(piece, end="", markup=False, highlight=False)
 
         answer = Asker(settings).ask(
@@ -319,10 +327,237 @@ def ask(
             return
         if stream:
             console.print()
-            if answer.answer.strip() != "":
+            if " ".join("".join(streamed).split()) != " ".join(answer.answer.split()):
                 console.print("[dim]checked:[/dim]", end=" ")
                 console.print(answer.answer, markup=False)
         print_answer(console, answer, streamed=stream, passages=passages)
+
+
+@app.command()
+def chat(
+    k: Annotated[int | None, typer.Option("--k", help="Passages shown to the answerer.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only articles from this date.")] = None,
+    until: Annotated[str | None, typer.Option(help="Only articles up to this date.")] = None,
+    source: Annotated[str | None, typer.Option(help="Only this outlet (e.g. cnn).")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Answer as of this date; resolves 'this week' etc."),
+    ] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option(help="auto, extractive, openai[:MODEL], local[:PATH.gguf] [env: RAG_LLM]."),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="OpenAI-compatible server URL [env: OPENAI_BASE_URL]."),
+    ] = None,
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    chroma_url: ChromaUrl = None,
+    embedding: Embedding = None,
+) -> None:
+    """Chat with the articles: follow-up questions, sources on demand, /help for commands.
+
+    With stdin not a terminal, reads one question or /command per line.
+    """
+    with _errors():
+        from rag.chat import ChatSession, ConsoleView, run_interactive, run_piped
+        from rag.dates import parse_date
+        from rag.engine import EXTRACTIVE_NOTE, Asker
+
+        settings = _settings(
+            data_dir=data_dir,
+            collection=collection,
+            chroma_url=chroma_url,
+            embedding=embedding,
+            k=k,
+            llm=llm,
+            openai_base_url=base_url,
+        )
+        filters = parse_filters(since, until, source)
+        day: date | None = parse_date(as_of, "--as-of") if as_of else None
+        interactive = sys.stdin.isatty()
+        view = ConsoleView(console, stream=interactive)
+        session = ChatSession(Asker(settings), view, filters=filters, as_of=day)
+        if session.llm == "extractive":
+            err.print(EXTRACTIVE_NOTE, style="dim")
+        if interactive:
+            run_interactive(session, settings.data_dir / "chat_history")
+        elif run_piped(session, sys.stdin):
+            raise typer.Exit(1)
+
+
+# --- rag eval ------------------------------------------------------------------------------
+
+
+class _EvalGroup(TyperGroup):
+    """``rag eval DATASET ...`` is short for ``rag eval run DATASET ...``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Route anything that is not a subcommand or --help to ``run``."""
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+eval_app = typer.Typer(
+    cls=_EvalGroup,
+    help=(
+        "Evaluate against gold Q&A: 'rag eval DATASET' (same as 'rag eval run DATASET') "
+        "or 'rag eval compare A B'."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("run")
+def eval_run(
+    dataset: Annotated[
+        Path, typer.Argument(metavar="DATASET", help="Gold JSONL (EVAL.md) or rag_dataset.json.")
+    ],
+    corpus: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--corpus",
+            metavar="PATH",
+            help="Ingest these files/folders into a fresh temporary store first (repeatable); "
+            "without it the current store is used.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder [default: ./eval/out/<timestamp>]."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    k: Annotated[int | None, typer.Option("--k", help="Passages shown to the answerer.")] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option(help="auto, extractive, openai[:MODEL], local[:PATH.gguf] [env: RAG_LLM]."),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="OpenAI-compatible server URL [env: OPENAI_BASE_URL]."),
+    ] = None,
+    judge: Annotated[
+        str | None,
+        typer.Option(help="Judge model for correctness/faithfulness, e.g. openai:gpt-4.1-mini."),
+    ] = None,
+    html: Annotated[bool, typer.Option("--html", help="Also write report.html.")] = False,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Only the first N questions.")
+    ] = None,
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    chroma_url: ChromaUrl = None,
+    embedding: Embedding = None,
+) -> None:
+    """Ask every question of DATASET and score retrieval, answers, citations and refusals."""
+    with _errors():
+        from rag.dataset import load_dataset
+        from rag.evaluation import run_eval, write_run
+        from rag.report import headline, html_report, summary_table, tag_table
+
+        settings = _settings(
+            data_dir=data_dir,
+            collection=collection,
+            chroma_url=chroma_url,
+            embedding=embedding,
+            k=k,
+            llm=llm,
+            openai_base_url=base_url,
+        )
+        gold = load_dataset(dataset)
+        folder = out or _default_out()
+        run = _with_eval_progress(
+            lambda p: run_eval(
+                gold, settings, corpus=corpus, judge_spec=judge, limit=limit, progress=p
+            )
+        )
+        write_run(run, folder)
+        if html:
+            (folder / "report.html").write_text(html_report(run), encoding="utf-8")
+        if as_json:
+            console.print_json(json.dumps(run.summary))
+        else:
+            console.print(headline(run.summary), markup=False)
+            console.print(summary_table(run.summary))
+            console.print()
+            console.print(tag_table(run.summary))
+        err.print(f"wrote {folder}", markup=False)
+
+
+def _default_out() -> Path:
+    from datetime import datetime
+
+    base = Path("eval") / "out" / datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder, n = base, 1
+    while folder.exists():
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    return folder
+
+
+def _with_eval_progress(run: Any) -> Any:
+    """Run with a progress bar (ingesting, then asking) on a terminal, silently otherwise."""
+    if not err.is_terminal:
+        return run(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def update(phase: str, done: int, total: int | None) -> None:
+            bar.update(task, description=phase, completed=done, total=total)
+
+        return run(update)
+
+
+@eval_app.command("compare")
+def eval_compare(
+    a: Annotated[Path, typer.Argument(help="Output folder of the baseline run.")],
+    b: Annotated[Path, typer.Argument(help="Output folder of the new run.")],
+    fail_on_drop: Annotated[
+        float | None,
+        typer.Option(
+            "--fail-on-drop",
+            min=0.0,
+            help="Exit 1 when a deterministic metric drops by more than this (e.g. 0.02).",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+) -> None:
+    """Per-metric deltas of B against A with paired bootstrap intervals, and flipped questions."""
+    with _errors():
+        from dataclasses import asdict
+
+        from rag.compare import compare
+        from rag.report import comparison_table
+
+        result = compare(a, b, fail_on_drop)
+        if as_json:
+            console.print_json(json.dumps({**asdict(result), "regressions": [
+                d.name for d in result.regressions
+            ]}))  # fmt: skip
+        else:
+            console.print(f"{result.questions} questions in both runs", markup=False)
+            console.print(comparison_table(result))
+            for flip in result.flips:
+                console.print(
+                    f"flipped {flip.id} {flip.metric}: {flip.a:g} -> {flip.b:g}  {flip.query}",
+                    markup=False,
+                )
+        for d in result.regressions:
+            err.print(f"drop: {d.name} fell by {d.drop:.3f} (> {fail_on_drop:g})", markup=False)
+        if result.regressions:
+            raise typer.Exit(1)
 
 
 def main() -> None:
@@ -330,5 +565,5 @@ def main() -> None:
     try:
         app()
     except RagError as exc:  # raised outside a command's guard
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
         sys.exit(1)

@@ -13,6 +13,8 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "answer_system": {"refusal", "as_of"},
     "answer_user": {"sources", "question", "refusal"},
     "condense": {"history", "question"},
+    "judge_correctness": {"question", "reference", "answer"},
+    "judge_faithfulness": {"sources", "answer"},
     "refusal": set(),
 }
 
