@@ -14,9 +14,9 @@ from typing import Any, Protocol
 from llama_index.core.base.response.schema import Response
 from llama_index.core.query_engine import CustomQueryEngine
 from pydantic import ConfigDict
-from rag.citations import check_answer
 
 from rag import prompts
+from rag.citations import check_answer
 from rag.extractive import ExtractiveAnswerer, idf_from_bm25
 from rag.llm import ChatModel, Message, OnToken, get_chat_model
 from rag.retrieve import Filters, HybridRetriever, Mode, Searcher, retrieved_view, to_node

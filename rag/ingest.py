@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -196,14 +197,22 @@ def _pool(settings: Settings) -> ProcessPoolExecutor | None:
         max_workers=1,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_worker_init,
-        initargs=(settings,),
+        initargs=(settings, os.getpid()),
     )
 
 
-def _worker_init(settings: Settings) -> None:
+def _worker_init(settings: Settings, parent: int) -> None:
     global _worker_embedder, _worker_settings
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     _worker_settings = settings
     _worker_embedder = get_embedder(settings)
+
+
+def _exit_with(parent: int) -> None:
+    """End the worker when the ingest process is gone (a SIGKILL runs no cleanup)."""
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(1)
 
 
 def _worker_name() -> str:
