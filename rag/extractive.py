@@ -35,6 +35,7 @@ _ABBREV = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|St|Jr|Sr|U\.S|U\.K
 
 
 RANK_BONUS = 0.02
+CONTEXT_WEIGHT = 0.5
 FIRST_MENTION_BONUS = 0.04
 
 
@@ -49,11 +50,29 @@ def _stem() -> Callable[[str], str]:
         return lambda word: word
 
 
+# Past forms that a stemmer cannot map to their verb ("spent" does not stem to "spend").
+IRREGULAR = {
+    "spent": "spend", "said": "say", "told": "tell", "won": "win", "lost": "lose",
+    "left": "leave", "met": "meet", "paid": "pay", "sold": "sell", "bought": "buy",
+    "began": "begin", "begun": "begin", "took": "take", "taken": "take", "gave": "give",
+    "given": "give", "made": "make", "found": "find", "held": "hold", "led": "lead",
+    "ran": "run", "fell": "fall", "fallen": "fall", "rose": "rise", "risen": "rise",
+    "brought": "bring", "thought": "think", "kept": "keep", "sent": "send",
+    "built": "build", "struck": "strike", "shot": "shoot", "fought": "fight",
+    "wrote": "write", "written": "write", "chose": "choose", "chosen": "choose",
+    "drove": "drive", "driven": "drive", "flew": "fly", "flown": "fly", "grew": "grow",
+    "grown": "grow", "knew": "know", "known": "know", "saw": "see", "seen": "see",
+    "stole": "steal", "stolen": "steal", "hit": "hit", "cut": "cut", "quit": "quit",
+}  # fmt: skip
+
+
 def key_terms(text: str) -> list[str]:
     """Stemmed, lowercase content words of a question or sentence."""
     stem = _stem()
     words = (_POSSESSIVE.sub("", w.lower()).strip("'’-") for w in _WORD.findall(text))
-    return [stem(w) for w in words if w and w not in QUESTION_WORDS and len(w) > 1]
+    return [
+        stem(IRREGULAR.get(w, w)) for w in words if w and w not in QUESTION_WORDS and len(w) > 1
+    ]
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -122,11 +141,18 @@ class ExtractiveAnswerer:
         out: list[Scored] = []
         first_mention: dict[tuple[str, str], int] = {}
         for n, passage in enumerate(passages, 1):
+            previous: frozenset[str] = frozenset()
             for start, end in sentence_spans(passage.text):
                 text = passage.text[start:end]
                 found = frozenset(set(key_terms(text)) & weights.keys())
-                coverage = sum(weights[t] for t in found) / total if total else 0.0
+                # "They spent ..." leans on the sentence before it for its subject
+                context = previous - found
+                coverage = (
+                    sum(weights[t] for t in found)
+                    + CONTEXT_WEIGHT * sum(weights[t] for t in context)
+                ) / total
                 out.append(Scored(n, start, end, text, coverage, found))
+                previous = found
                 for term in found:
                     key = (passage.article_id, term)
                     offset = passage.start + start
