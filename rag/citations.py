@@ -13,10 +13,12 @@ Never markers: four-digit numbers in brackets (``[2023]``), bare ``(2)``, number
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from rag.text import PAREN_MARKER_WORDS as _PAREN_KEYWORD
+from rag.text import STOPWORDS as _COMMON_STOPWORDS
+from rag.text import normalize_number, sentence_spans, strip_accents, stripped
 from rag.types import Citation, Passage
 
 __all__ = [
@@ -35,7 +37,6 @@ _KEYWORD = (
     r"(?:sources?|passages?|documents?|docs?|references?|refs?|citations?|excerpts?"
     r"|snippets?|chunks?|articles?)"
 )
-_PAREN_KEYWORD = r"(?:sources?|passages?|documents?|docs?|references?|refs?|citations?|excerpts?)"
 _LABEL = r"\s*(?:(?:no\.?|number)\s*)?(?:[:#]\s*)?"  # no two \s* side by side: no backtracking
 _NUMBERS = r"\^?\d{1,3}(?:\s*[-–]\s*\^?\d{1,3})?(?:\s*†[^\]】,;]*)?"
 _ITEM = rf"(?:{_KEYWORD}{_LABEL})?{_NUMBERS}"
@@ -83,42 +84,17 @@ _EDGE = " .,;:!?-'\""
 _SIBILANT_ES = ("ses", "xes", "zes", "ches", "shes")
 _MID_MARKER = re.compile(r"\[\d{1,3}\][^\w]*\w")
 
+# Beyond the common function words: contractions, reporting verbs and the filler of answers.
 _STOPWORD_TEXT = """
-    a about above after again against all also am an and any are aren't as at be because been
-    before being below between both but by can can't cannot could couldn't did didn't do does
-    doesn't doing don't down during each either few for from further had hadn't has hasn't have
-    haven't having he he'd he'll he's her here here's hers herself him himself his how how's i
-    i'd i'll i'm i've if in into is isn't it it's its itself just let's may me might more most
-    must mustn't my myself neither no nor not now of off on once only or other ought our ours
-    ourselves out over own same shan't she she'd she'll she's should shouldn't so some such than
-    that that's the their theirs them themselves then there there's these they they'd they'll
-    they're they've this those through to too under until up upon us very was wasn't we we'd
-    we'll we're we've were weren't what what's when when's where where's whether which while who
-    who's whom whose why why's will with won't would wouldn't yes yet you you'd you'll you're
-    you've your yours yourself yourselves
-    said say says saying told tell tells according however although though
+    can't cannot he'd he'll he's here's how's i'd i'll i'm i've it's let's neither ought she'd
+    she'll she's that's there's they'd they'll they're they've we'd we'll we're we've what's
+    when's where's who's whose why's yes
+    saying told tell tells according although though
     answer answers question questions following follows based provided given
     information context summary overview sure certainly okay ok article articles source sources
     passage passages document documents text report reports reported
 """
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-
-_ABBREVIATION_TEXT = """
-    mr mrs ms dr prof sen rep reps gov gen col lt sgt capt cmdr adm st jr sr inc co corp ltd bros
-    vs v no nos fig approx est dept univ mt ft rev hon pres messrs
-    jan feb mar apr jun jul aug sep sept oct nov dec
-"""
-_ABBREVIATIONS = frozenset(_ABBREVIATION_TEXT.split())
-_BOUNDARY = re.compile(r"[.!?…]+[\"”’')*_]*")
-_TRAILING = re.compile(
-    rf"(?:[ \t]*(?:\[[^\[\]\n]{{1,40}}\]|【[^】\n]{{1,40}}】|\(\s*(?:see\s+)?{_PAREN_KEYWORD}"
-    r"[^()\n]{0,40}\)))*",
-    re.I,
-)
-_NEXT = re.compile(r"\s+(\S)")
-_LAST_WORD = re.compile(r"([^\s(\[\"“‘'*]+)$")
-_INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
-_LINE = re.compile(r"[^\n]+")
+STOPWORDS = _COMMON_STOPWORDS | frozenset(_STOPWORD_TEXT.split())
 
 _NOT = re.compile(r"\b(do|does|did|is|are|was|were|has|have|had|could|would|should|must)\s+not\b")
 _BARE_NT = re.compile(r"\b(do|does|did|is|are|was|were|has|have|had|could|would|should|ca|wo)nt\b")
@@ -190,7 +166,7 @@ def content_tokens(text: str) -> list[str]:
     out: list[str] = []
     for tok in _TOKEN.findall(text):
         if tok[0].isdigit():
-            out.append(_number(tok))
+            out.append(normalize_number(tok))
             continue
         if tok.endswith("'s"):
             tok = tok[:-2]
@@ -207,9 +183,9 @@ def support(sentence: str, passage_text: str) -> float:
 def best_span(sentence: str, passage_text: str) -> tuple[int, int]:
     """Offsets of the passage sentence sharing most content tokens with ``sentence``."""
     stems = _token_sets(sentence)[0]
-    best = _stripped(passage_text, 0, len(passage_text))
+    best = stripped(passage_text, 0, len(passage_text))
     best_score = 0
-    for start, end in _sentence_spans(passage_text):
+    for start, end in sentence_spans(passage_text):
         score = len(stems & _token_sets(passage_text[start:end])[0])
         if score > best_score:
             best, best_score = (start, end), score
@@ -218,7 +194,7 @@ def best_span(sentence: str, passage_text: str) -> tuple[int, int]:
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of ``text``; markers after the final punctuation stay with their sentence."""
-    return [text[a:b] for a, b in _sentence_spans(text)]
+    return [text[a:b] for a, b in sentence_spans(text)]
 
 
 # --- the checker --------------------------------------------------------------------------
@@ -241,7 +217,7 @@ def check_answer(
     if not _ALNUM.search(_CANON.sub("", text)):
         return _refusal(refusal_phrase, [*warnings, "the model returned only citation markers"])
     index = _Index(passages)
-    sentences = [_Sentence(a, b, _cited(text[a:b])) for a, b in _sentence_spans(text)]
+    sentences = [_Sentence(a, b, _cited(text[a:b])) for a, b in sentence_spans(text)]
     quoted = _check_quotes(text, sentences, index, warnings)
     _attribute(text, sentences, index, attribute_threshold, warnings)
     final, order = _renumber(_render(text, sentences))
@@ -551,15 +527,7 @@ def _lower(text: str) -> str:
 
 def _fold(text: str) -> str:
     """Strip accents: "é" -> "e", "ı" -> "i"."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("ı", "i"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def _number(token: str) -> str:
-    """Normalize a number: "1,200" -> "1200", "3.50" -> "3.5", "07" -> "7"."""
-    whole, _, fraction = token.replace(",", "").partition(".")
-    whole, fraction = whole.lstrip("0") or "0", fraction.rstrip("0")
-    return f"{whole}.{fraction}" if fraction else whole
+    return strip_accents(text.replace("ı", "i"))
 
 
 @lru_cache(maxsize=65536)
@@ -594,64 +562,6 @@ def _support(
     if not stems or not numbers <= passage_numbers:
         return 0.0
     return len(stems & passage_stems) / len(stems)
-
-
-# --- sentences ----------------------------------------------------------------------------
-
-
-def _sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence: lines first, then terminal punctuation."""
-    spans: list[tuple[int, int]] = []
-    for line in _LINE.finditer(text):
-        start, stop = line.start(), line.end()
-        for m in _BOUNDARY.finditer(text, start, stop):
-            if m.start() < start:
-                continue
-            trailing = _TRAILING.match(text, m.end(), stop)
-            end = trailing.end() if trailing else m.end()
-            if end < stop:
-                nxt = _NEXT.match(text, end, stop)
-                if nxt is None or nxt.group(1).islower():
-                    continue
-            if _abbreviation(text, start, m.start(), m.group()) or _open_quote(text[start:end]):
-                continue
-            spans.append(_stripped(text, start, end))
-            start = end
-        if text[start:stop].strip():
-            spans.append(_stripped(text, start, stop))
-    return [(a, b) for a, b in spans if a < b]
-
-
-def _open_quote(segment: str) -> bool:
-    """True when the segment ends inside a quotation (a quoted sentence goes on)."""
-    straight = segment.count('"') % 2 == 1
-    curly = segment.count("“") > segment.count("”")
-    return straight or curly
-
-
-def _abbreviation(text: str, start: int, dot: int, punct: str) -> bool:
-    """True when a single period closes "Mr.", "U.S.", an initial or a list number."""
-    if punct.rstrip("\"”’')*_") != ".":
-        return False
-    head = text[max(start, dot - 40) : dot]
-    m = _LAST_WORD.search(head)
-    if m is None:
-        return False
-    word = m.group(1).lower()
-    if word in _ABBREVIATIONS or _INITIALS.fullmatch(word):
-        return True
-    if len(word) == 1 and word.isalpha():
-        return True
-    return word.isdigit() and dot - start <= 8 and text[start:dot].strip() == m.group(1)
-
-
-def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
-    """Offsets narrowed to exclude surrounding whitespace."""
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def _clip(text: str, limit: int) -> str:

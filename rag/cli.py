@@ -55,6 +55,22 @@ Embedding = Annotated[
     ),
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Passages = Annotated[int | None, typer.Option("--k", help="Passages shown to the answerer.")]
+Llm = Annotated[
+    str | None,
+    typer.Option(help="auto, extractive, openai[:MODEL], local[:PATH.gguf] [env: RAG_LLM]."),
+]
+BaseUrl = Annotated[
+    str | None,
+    typer.Option("--base-url", help="OpenAI-compatible server URL [env: OPENAI_BASE_URL]."),
+]
+Since = Annotated[str | None, typer.Option(help="Only articles from this date.")]
+Until = Annotated[str | None, typer.Option(help="Only articles up to this date.")]
+Source = Annotated[str | None, typer.Option(help="Only this outlet (e.g. cnn).")]
+AsOf = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Answer as of this date; resolves 'this week' etc."),
+]
 
 
 @contextmanager
@@ -266,22 +282,13 @@ def parse_filters(since: str | None, until: str | None, source: str | None) -> F
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
-    k: Annotated[int | None, typer.Option("--k", help="Passages shown to the answerer.")] = None,
-    since: Annotated[str | None, typer.Option(help="Only articles from this date.")] = None,
-    until: Annotated[str | None, typer.Option(help="Only articles up to this date.")] = None,
-    source: Annotated[str | None, typer.Option(help="Only this outlet (e.g. cnn).")] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="Answer as of this date; resolves 'this week' etc."),
-    ] = None,
-    llm: Annotated[
-        str | None,
-        typer.Option(help="auto, extractive, openai[:MODEL], local[:PATH.gguf] [env: RAG_LLM]."),
-    ] = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option("--base-url", help="OpenAI-compatible server URL [env: OPENAI_BASE_URL]."),
-    ] = None,
+    k: Passages = None,
+    since: Since = None,
+    until: Until = None,
+    source: Source = None,
+    as_of: AsOf = None,
+    llm: Llm = None,
+    base_url: BaseUrl = None,
     passages: Annotated[
         bool, typer.Option("--passages/--no-passages", help="Show cited passages.")
     ] = True,
@@ -335,22 +342,13 @@ def ask(
 
 @app.command()
 def chat(
-    k: Annotated[int | None, typer.Option("--k", help="Passages shown to the answerer.")] = None,
-    since: Annotated[str | None, typer.Option(help="Only articles from this date.")] = None,
-    until: Annotated[str | None, typer.Option(help="Only articles up to this date.")] = None,
-    source: Annotated[str | None, typer.Option(help="Only this outlet (e.g. cnn).")] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="Answer as of this date; resolves 'this week' etc."),
-    ] = None,
-    llm: Annotated[
-        str | None,
-        typer.Option(help="auto, extractive, openai[:MODEL], local[:PATH.gguf] [env: RAG_LLM]."),
-    ] = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option("--base-url", help="OpenAI-compatible server URL [env: OPENAI_BASE_URL]."),
-    ] = None,
+    k: Passages = None,
+    since: Since = None,
+    until: Until = None,
+    source: Source = None,
+    as_of: AsOf = None,
+    llm: Llm = None,
+    base_url: BaseUrl = None,
     data_dir: DataDir = None,
     collection: Collection = None,
     chroma_url: ChromaUrl = None,
@@ -431,15 +429,9 @@ def eval_run(
         typer.Option("--out", help="Output folder [default: ./eval/out/<timestamp>]."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    k: Annotated[int | None, typer.Option("--k", help="Passages shown to the answerer.")] = None,
-    llm: Annotated[
-        str | None,
-        typer.Option(help="auto, extractive, openai[:MODEL], local[:PATH.gguf] [env: RAG_LLM]."),
-    ] = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option("--base-url", help="OpenAI-compatible server URL [env: OPENAI_BASE_URL]."),
-    ] = None,
+    k: Passages = None,
+    llm: Llm = None,
+    base_url: BaseUrl = None,
     judge: Annotated[
         str | None,
         typer.Option(help="Judge model for correctness/faithfulness, e.g. openai:gpt-4.1-mini."),

@@ -19,35 +19,20 @@ from typing import Any
 
 import numpy as np
 
+from rag.text import STOPWORDS as _COMMON_STOPWORDS
+from rag.text import normalize_number, sentence_spans, strip_accents
+
+# EVAL.md's list: the common function words plus the fragments tokenizers leave ("don", "ll").
 _STOPWORD_TEXT = """
-a about above after again against ain all also am among an and any are aren aren't as at be
-because been before being below between both but by can could couldn couldn't d did didn didn't
-do does doesn doesn't doing don don't down during each either etc few for from further had hadn
-hadn't has hasn hasn't have haven haven't having he her here hers herself him himself his how
-however i if in into is isn isn't it its itself just ll m ma may me might mightn mightn't more
-most must mustn mustn't my myself needn needn't no nor not now o of off on once only or other
-our ours ourselves out over own per re s said same say says shall shan shan't she should
-should've shouldn shouldn't so some such t than that that'll the their theirs them themselves
-then there these they this those through to too under until up upon us ve very via was wasn
-wasn't we were weren weren't what when where whether which while who whom why will with within
-without won won't would wouldn wouldn't y yet you you'd you'll you're you've your yours yourself
-yourselves
+ain among aren couldn d didn doesn don etc hadn hasn haven isn ll m ma mightn mightn't mustn
+needn needn't o per re s shall shan should've shouldn t that'll ve via wasn weren within without
+won wouldn y
 """
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+STOPWORDS = _COMMON_STOPWORDS | frozenset(_STOPWORD_TEXT.split())
 
-_ABBREVIATION_TEXT = """
-mr mrs ms dr prof sr jr st mt sen rep gov gen lt col maj capt sgt adm cmdr rev hon pres supt
-inc ltd corp co bros dept univ est approx vs etc fig vol ph.d
-jan feb mar apr jun jul aug sep sept oct nov dec
-"""
-_ABBREVIATIONS = frozenset(_ABBREVIATION_TEXT.split())
-
-_MARKER_RE = r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]"
-_MARKER = re.compile(_MARKER_RE)
-_BOUNDARY = re.compile(rf"(?P<punct>[.!?]+)['\"”’)]*(?P<markers>(?:\s*{_MARKER_RE})*)(?=\s|$)")
+_MARKER = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _LINE_END = re.compile(r"(?:[.!?:]['\"”’)]*|\])\s*$")
-_INITIALISM = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)\s*```", re.DOTALL | re.IGNORECASE)
@@ -234,7 +219,9 @@ def split_sentences(answer: str) -> list[str]:
     """Sentences of an answer, each keeping the citation markers that close it."""
     sentences: list[str] = []
     for block in _blocks(answer):
-        for part in _split_inline(block):
+        # EVAL.md counts a quoted passage of several sentences as several sentences
+        for a, b in sentence_spans(block, quote_aware=False):
+            part = block[a:b]
             if sentences and not _MARKER.sub("", part).strip(" .,;:!?"):
                 sentences[-1] += " " + part  # markers alone belong to the sentence before
             else:
@@ -254,7 +241,7 @@ def content_tokens(text: str) -> list[str]:
 
 def numbers_in(text: str) -> list[str]:
     """Numbers in the text, normalized: "1,200" -> "1200", "3.50" -> "3.5", "07" -> "7"."""
-    return [_normalize_number(m.group()) for m in _NUMBER.finditer(text)]
+    return [normalize_number(m.group()) for m in _NUMBER.finditer(text)]
 
 
 def supports(passages_text: list[str], sentence: str) -> bool:
@@ -346,30 +333,6 @@ def _blocks(answer: str) -> list[str]:
     return blocks
 
 
-def _split_inline(text: str) -> list[str]:
-    parts, start = [], 0
-    for m in _BOUNDARY.finditer(text):
-        if m.group("markers") or _ends_sentence(text, m):
-            parts.append(text[start : m.end()].strip())
-            start = m.end()
-    parts.append(text[start:].strip())
-    return [p for p in parts if p]
-
-
-def _ends_sentence(text: str, m: re.Match[str]) -> bool:
-    """False after abbreviations and initials ("Mr.", "U.S.", "F.") or before a lowercase word."""
-    if "!" in m.group("punct") or "?" in m.group("punct"):
-        return True
-    before = text[: m.start()].split()
-    word = before[-1].lstrip("\"'“‘(") if before else ""
-    if word.lower() in _ABBREVIATIONS or _INITIALISM.fullmatch(word):
-        return False
-    if len(word) == 1 and word.isupper():
-        return False
-    after = text[m.end() :].lstrip()
-    return not (after and after[0].islower())
-
-
 def _cited(sentence: str) -> list[int]:
     return list(dict.fromkeys(parse_markers(sentence)))
 
@@ -387,15 +350,8 @@ def _is_precise(c: int, cited: list[int], sentence: str, passages: Mapping[int, 
 
 
 def _words(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).casefold()
+    folded = strip_accents(text.replace("’", "'").replace("‘", "'")).casefold()
     return [w[:-2] if w.endswith("'s") else w for w in _WORD.findall(folded)]
-
-
-def _normalize_number(raw: str) -> str:
-    whole, _, frac = raw.replace(",", "").partition(".")
-    whole, frac = whole.lstrip("0") or "0", frac.rstrip("0")
-    return f"{whole}.{frac}" if frac else whole
 
 
 # --- refusals ----------------------------------------------------------------------------
