@@ -9,6 +9,7 @@ atomic rename of the ``CURRENT`` pointer, so a reader never sees a half-written 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -177,8 +178,17 @@ class BM25Index:
         )
 
     def save(self, folder: Path) -> None:
-        """Write a new version folder, then switch ``CURRENT`` to it atomically."""
+        """Write a new version folder, then switch ``CURRENT`` to it atomically.
+
+        Saves hold a lock: readers of a Chroma server rebuild the index when another client
+        writes, and one process's clean-up must not delete a version another is writing.
+        """
         folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / ".save.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._save(folder)
+
+    def _save(self, folder: Path) -> None:
         version = folder / f"v-{self.revision}-{os.getpid()}"
         if version.exists():
             shutil.rmtree(version)

@@ -22,6 +22,7 @@ from rag.text import normalize_number, sentence_spans, strip_accents, stripped
 from rag.types import Citation, Passage
 
 __all__ = [
+    "MARKER",
     "CheckedAnswer",
     "best_span",
     "check_answer",
@@ -57,6 +58,7 @@ _SCAN = re.compile(
     rf"(?<![ \t])(?P<pre>[ \t]*)(?:(?P<marker>{_MARKER})|(?P<garbage>{_GARBAGE}))", re.I
 )
 _ANY_MARKER = re.compile(_MARKER, re.I)
+MARKER = _ANY_MARKER  # every form read as a citation marker ([2], [Source 2], 【2】, (Source 2))
 _RANGE = re.compile(r"\^?(\d{1,3})(?:\s*[-–]\s*\^?(\d{1,3}))?")
 _DAGGER = re.compile(r"†[^\]】,;]*")
 _CANON = re.compile(r"(?<![ \t])(?P<pre>[ \t]*)\[(?P<n>\d{1,3})\]")

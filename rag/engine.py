@@ -16,7 +16,7 @@ from llama_index.core.query_engine import CustomQueryEngine
 from pydantic import ConfigDict
 
 from rag import prompts
-from rag.citations import check_answer
+from rag.citations import MARKER, check_answer
 from rag.extractive import ExtractiveAnswerer, idf_from_bm25
 from rag.llm import ChatModel, Message, OnToken, get_chat_model
 from rag.retrieve import Filters, HybridRetriever, Mode, Searcher, retrieved_view, to_node
@@ -73,14 +73,23 @@ class LLMAnswerer:
         return self.model.complete(answer_messages(question, passages, as_of), on_token)
 
 
-_TAG = re.compile(r"</?\s*source\b[^>]*>?", re.IGNORECASE)
-_FORGED_MARKER = re.compile(r"\[(\s*\d+(?:\s*[,;-]\s*\d+)*\s*)\]")
+_TAG = re.compile(r"<\s*/?\s*source\b[^>]*>?", re.IGNORECASE)
+_BRACKETS = str.maketrans("[]【】", "()()")
 
 
 def escape_source_text(text: str) -> str:
-    """Article text as inert data: it cannot close its block or forge a source number."""
+    """Article text as inert data: it cannot close its block or forge a source number
+    (nothing in it reads as a citation marker)."""
     text = _TAG.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
-    return _FORGED_MARKER.sub(r"(\1)", text)
+    while MARKER.search(text):  # each pass removes brackets; nested ones can form a new marker
+        text = MARKER.sub(_inert_marker, text)
+    return text
+
+
+def _inert_marker(match: re.Match[str]) -> str:
+    """``[3]`` becomes ``(3)``; ``[Source 3]`` and ``(Source 3)`` become ``Source 3``."""
+    body = match.group(0).translate(_BRACKETS)
+    return body[1:-1] if MARKER.fullmatch(body) else body
 
 
 def _attr(value: str) -> str:

@@ -331,6 +331,7 @@ class _Run:
         self._write(items, stored)
 
     def _write(self, items: list[StoredArticle], stored: dict[str, str]) -> None:
+        items = self._drop_too_long(items)
         replaced = [i.article.article_id for i in items if i.article.article_id in stored]
         self.removed.update(replaced)
         self.store.delete(replaced)
@@ -340,6 +341,20 @@ class _Run:
             aid = item.article.article_id
             (self.report.updated if aid in stored else self.report.added).append(aid)
             self.report.chunks += len(item.chunks)
+
+    def _drop_too_long(self, items: list[StoredArticle]) -> list[StoredArticle]:
+        """Articles longer than one store write fail: they could not be stored whole."""
+        if not items:
+            return items
+        limit = self.store.max_chunks_per_write()
+        for item in items:
+            if len(item.chunks) > limit:
+                reason = (
+                    f"article {item.article.article_id!r} is too long to store "
+                    f"({len(item.chunks)} chunks; the limit is {limit})"
+                )
+                self.report.failed.append(ReadFailure(item.article.path, reason))
+        return [item for item in items if len(item.chunks) <= limit]
 
     def _drop_duplicates(self, articles: list[Article]) -> list[Article]:
         hashes = {a.article_id: content_hash(a) for a in articles}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -57,6 +58,7 @@ class OpenAIChat:
         import openai
 
         pieces: list[str] = []
+        deadline = time.monotonic() + self.timeout  # a reply that never ends is cut off too
         try:
             stream: Any = self.client.chat.completions.create(
                 model=self.model,
@@ -66,9 +68,14 @@ class OpenAIChat:
                 stream=True,
             )
             for event in stream:
+                if time.monotonic() > deadline:
+                    stream.close()
+                    raise ModelError(f"the LLM did not finish within {self.timeout:g} s")
                 if not event.choices:
                     continue
                 piece = event.choices[0].delta.content or ""
+                if not isinstance(piece, str):
+                    raise ModelError("the LLM server sent a reply that is not text")
                 if piece:
                     pieces.append(piece)
                     if on_token:
@@ -80,6 +87,8 @@ class OpenAIChat:
         except openai.APITimeoutError as exc:
             raise ModelError(f"the LLM did not answer within {self.timeout:g} s") from exc
         except openai.APIConnectionError as exc:
+            if pieces:
+                raise ModelError("the LLM server broke off its reply") from exc
             raise ModelError(f"cannot reach the LLM server: {_base(self.client)}") from exc
         except openai.RateLimitError as exc:
             raise ModelError("the LLM server is rate limiting (429); try again later") from exc
@@ -87,6 +96,12 @@ class OpenAIChat:
             raise ModelError(f"the LLM server failed: HTTP {exc.status_code}") from exc
         except openai.OpenAIError as exc:
             raise ModelError(f"the LLM call failed: {_first_line(exc)}") from exc
+        except UnicodeEncodeError as exc:  # headers go out as ASCII; the key is one
+            raise ModelError(
+                "OPENAI_API_KEY has characters that cannot be sent (not ASCII)"
+            ) from exc
+        except ValueError as exc:  # e.g. an event that is not JSON
+            raise ModelError(f"the LLM server sent a malformed reply: {_first_line(exc)}") from exc
         return "".join(pieces)
 
 

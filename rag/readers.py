@@ -51,7 +51,17 @@ class ReadFailure:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
-        return f"{where}: {self.reason}"
+        return encodable(f"{where}: {self.reason}")
+
+
+def encodable(text: str) -> str:
+    """Text that encodes as UTF-8: lone surrogates (undecodable bytes in a file name, a
+    ``\\ud800`` escape in JSON) become backslash escapes instead of crashing a print or a hash."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 class _Bad(Exception):
@@ -164,8 +174,9 @@ def _walk(root: Path, fmt: str | None) -> tuple[list[Path], list[ReadFailure]]:
                     continue  # directory symlinks are not followed (no loops)
                 elif Path(entry.name).suffix.lower() in wanted:
                     files.append(Path(entry.path))
-            except OSError:
-                continue
+            except OSError as exc:  # e.g. a symlink loop
+                if Path(entry.name).suffix.lower() in wanted:
+                    failures.append(ReadFailure(entry.path, _os_reason(exc)))
     return sorted(files), failures
 
 
@@ -553,20 +564,22 @@ def _build_article(
     cleaned = clean_article_text(text)
     if not cleaned:
         raise _Bad("no article text" + (" after removing boilerplate" if text.strip() else ""))
-    extra = dict(extra or {})
+    extra = {
+        encodable(k): encodable(v) if isinstance(v, str) else v for k, v in (extra or {}).items()
+    }
     iso = parse_published(published)
     if iso is None and published not in (None, ""):
-        extra["published_raw"] = str(published)
-    url = url.strip()
+        extra["published_raw"] = encodable(str(published))
+    url = encodable(url.strip())
     return Article(
-        article_id=_article_id(record_id, url, cleaned),
+        article_id=encodable(_article_id(record_id, url, cleaned)),
         title=_one_line(title),
         text=cleaned,
         source=_one_line(source) or url_host(url),
         published=iso,
         url=url,
         authors=_authors(authors),
-        path=str(path),
+        path=encodable(str(path)),
         extra=extra,
     )
 

@@ -242,6 +242,10 @@ class ChunkStore:
             )
         )
 
+    def max_chunks_per_write(self) -> int:
+        """The most chunks one write takes: the longest article that can be stored whole."""
+        return self._max_batch()
+
     def _max_batch(self) -> int:
         try:
             return int(self.collection._client.get_max_batch_size())
