@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 SHARED = Path(os.environ.get("RAG_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
 CORPORA = {
@@ -37,18 +38,11 @@ def run_rag(corpus: Path, data_dir: Path) -> dict[str, float]:
     return {"articles": len(report.added), "chunks": report.chunks}
 
 
-def run_baseline(corpus: Path, data_dir: Path) -> dict[str, float]:
-    """SentenceSplitter + VectorStoreIndex over ChromaVectorStore, same embedding."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-    from llama_index.core import Document, StorageContext, VectorStoreIndex
+def wordllama_embedding() -> Any:
+    """rag's WordLlama embedder as a LlamaIndex embedding model."""
     from llama_index.core.embeddings import BaseEmbedding
-    from llama_index.core.node_parser import SentenceSplitter
-    from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    from rag.chunking import count_tokens
     from rag.embeddings import WordLlamaEmbedder
-    from rag.readers import ReadFailure, read_path
 
     wordllama = WordLlamaEmbedder()
 
@@ -65,6 +59,20 @@ def run_baseline(corpus: Path, data_dir: Path) -> dict[str, float]:
         async def _aget_query_embedding(self, query: str) -> list[float]:
             return self._get_text_embedding(query)
 
+    return WordLlamaEmbedding(embed_batch_size=64)
+
+
+def run_baseline(corpus: Path, data_dir: Path) -> dict[str, float]:
+    """SentenceSplitter + VectorStoreIndex over ChromaVectorStore, same embedding."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+    from llama_index.core import Document, StorageContext, VectorStoreIndex
+    from llama_index.core.node_parser import SentenceSplitter
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    from rag.chunking import count_tokens
+    from rag.readers import ReadFailure, read_path
+
     docs = [
         Document(text=a.text, metadata={"title": a.title, "source": a.source}, id_=a.article_id)
         for a in read_path(corpus)
@@ -77,7 +85,7 @@ def run_baseline(corpus: Path, data_dir: Path) -> dict[str, float]:
     index = VectorStoreIndex.from_documents(
         docs,
         storage_context=StorageContext.from_defaults(vector_store=store),
-        embed_model=WordLlamaEmbedding(embed_batch_size=64),
+        embed_model=wordllama_embedding(),
         transformations=[
             SentenceSplitter(chunk_size=200, chunk_overlap=40, tokenizer=count_tokens)
         ],
