@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -72,6 +74,26 @@ def test_filters_that_exclude_everything_lead_to_refusal() -> None:
     out = ask_json("What did the Kremlin say?", "--since", "2030-01-01")
     assert out["refused"] is True
     assert out["retrieved"] == []
+
+
+RAG = Path(sys.executable).parent / "rag"
+
+
+def test_the_rag_process_ends_quickly_without_losing_output() -> None:
+    """`rag ask` skips interpreter tear-down: the output is still complete, the code right."""
+    done = subprocess.run(
+        [str(RAG), "ask", "--json", "What did the Kremlin say?"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Peskov" in json.loads(done.stdout)["answer"]
+    failed = subprocess.run(
+        [str(RAG), "ask", "x", "--since", "never"], capture_output=True, text=True, timeout=120
+    )
+    assert failed.returncode == 1
+    assert failed.stderr.strip() == "error: bad --since 'never': use YYYY-MM-DD"
 
 
 def test_bad_date_is_one_line_error() -> None:
