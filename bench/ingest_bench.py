@@ -94,6 +94,40 @@ def run_baseline(corpus: Path, data_dir: Path) -> dict[str, float]:
     return {"articles": len(docs), "chunks": store._collection.count()}
 
 
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue  # it ended while we looked
+    return total
+
+
+def run_sampled(command: list[str]) -> tuple[str, float, float]:
+    """Run a command; its stdout, wall seconds, and the peak summed RSS (MB) of its process
+    tree, sampled every 50 ms: the forked embedding worker counts with the main process."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss_kb(proc.pid))
+            time.sleep(0.05)
+        wall = time.perf_counter() - started
+        if proc.returncode:
+            err.seek(0)
+            sys.exit(f"failed (exit {proc.returncode}): {' '.join(command)}\n{err.read()[-3000:]}")
+        out.seek(0)
+        return out.read(), wall, peak / 1024
+
+
 def _child(kind: str, corpus: str, data_dir: str) -> None:
     started = time.perf_counter()
     runner = run_rag if kind == "rag" else run_baseline
@@ -109,15 +143,11 @@ def _child(kind: str, corpus: str, data_dir: str) -> None:
 def measure(kind: str, corpus: Path) -> dict[str, float]:
     """One run in a fresh process and a fresh store; wall time includes imports."""
     with tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", kind, str(corpus), tmp],
-            capture_output=True,
-            text=True,
-            check=True,
+        stdout, wall, tree_peak = run_sampled(
+            [sys.executable, __file__, "--child", kind, str(corpus), tmp]
         )
-        wall = time.perf_counter() - started
-        result = json.loads(out.stdout.strip().splitlines()[-1])
+        result = json.loads(stdout.strip().splitlines()[-1])
+        result["peak_rss_mb"] = max(result["peak_rss_mb"], tree_peak)
         size = sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file())
     result.update(
         wall_s=wall,

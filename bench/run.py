@@ -140,18 +140,14 @@ CHILDREN = {"ingest": child_ingest, "query": child_query, "baseline-query": chil
 
 
 def in_child(kind: str, *args: str) -> dict[str, Any]:
-    """Run one measurement in a fresh process; its result plus wall time and peak RSS."""
-    started = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", kind, *args],
-        capture_output=True,
-        text=True,
-        check=False,
+    """Run one measurement in a fresh process; its result plus wall time and peak RSS (the
+    larger of the child's own peak and its process tree's sampled summed peak)."""
+    stdout, wall, tree_peak = ingest_bench.run_sampled(
+        [sys.executable, __file__, "--child", kind, *args]
     )
-    if out.returncode:
-        sys.exit(f"{kind} child failed:\n{out.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    return {**result, "wall_s": time.perf_counter() - started}
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
+    result["peak_rss_mb"] = max(result["peak_rss_mb"], tree_peak)
+    return {**result, "wall_s": wall}
 
 
 def cold(data_dir: Path, url: str, runs: int) -> dict[str, Any]:
@@ -307,14 +303,17 @@ def main() -> None:
         return
     label, rows = machine(), []
     print(f"machine: {label}")
+    args.out.mkdir(parents=True, exist_ok=True)
     for size in (int(s) for s in args.sizes.split(",")):
         started = time.perf_counter()
         rows.append(measure(size, args.questions, args.cold_runs))
         print(f"{size} articles measured in {time.perf_counter() - started:.0f} s", flush=True)
+        # written after every size, so a long run that is stopped keeps what it measured
+        (args.out / "results.json").write_text(
+            json.dumps({"machine": label, "rows": rows}, indent=2)
+        )
+        plot(label, rows, args.out / "scaling.png")
     print_table(label, rows)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps({"machine": label, "rows": rows}, indent=2))
-    plot(label, rows, args.out / "scaling.png")
     print(f"\nwrote {args.out / 'results.json'} and {args.out / 'scaling.png'}")
 
 
