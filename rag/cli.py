@@ -281,6 +281,34 @@ def parse_filters(since: str | None, until: str | None, source: str | None) -> F
     )
 
 
+def _answer_settings(
+    data_dir: Path | None,
+    collection: str | None,
+    chroma_url: str | None,
+    embedding: str | None,
+    k: int | None,
+    llm: str | None,
+    base_url: str | None,
+) -> Settings:
+    """Settings for the commands that answer questions: ask, chat and eval."""
+    return _settings(
+        data_dir=data_dir,
+        collection=collection,
+        chroma_url=chroma_url,
+        embedding=embedding,
+        k=k,
+        llm=llm,
+        openai_base_url=base_url,
+    )
+
+
+def _as_of(text: str | None) -> date | None:
+    """--as-of: the day relative dates and the recency prior count from (default today)."""
+    from rag.dates import parse_date
+
+    return parse_date(text, "--as-of") if text else None
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
@@ -303,21 +331,12 @@ def ask(
     """Answer a question from the stored articles, citing the passages it used."""
     _quick_exit.append(True)  # read-only: nothing to tear down once the output is out
     with _errors():
-        from rag.dates import parse_date
         from rag.engine import EXTRACTIVE_NOTE, Asker, resolve_llm
         from rag.render import print_answer
 
-        settings = _settings(
-            data_dir=data_dir,
-            collection=collection,
-            chroma_url=chroma_url,
-            embedding=embedding,
-            k=k,
-            llm=llm,
-            openai_base_url=base_url,
-        )
+        settings = _answer_settings(data_dir, collection, chroma_url, embedding, k, llm, base_url)
         filters = parse_filters(since, until, source)
-        day: date | None = parse_date(as_of, "--as-of") if as_of else None
+        day = _as_of(as_of)
         spec = resolve_llm(settings)
         if not as_json and spec == "extractive":
             err.print(EXTRACTIVE_NOTE, style="dim")
@@ -363,20 +382,11 @@ def chat(
     """
     with _errors():
         from rag.chat import ChatSession, ConsoleView, run_interactive, run_piped
-        from rag.dates import parse_date
         from rag.engine import EXTRACTIVE_NOTE, Asker
 
-        settings = _settings(
-            data_dir=data_dir,
-            collection=collection,
-            chroma_url=chroma_url,
-            embedding=embedding,
-            k=k,
-            llm=llm,
-            openai_base_url=base_url,
-        )
+        settings = _answer_settings(data_dir, collection, chroma_url, embedding, k, llm, base_url)
         filters = parse_filters(since, until, source)
-        day: date | None = parse_date(as_of, "--as-of") if as_of else None
+        day = _as_of(as_of)
         interactive = sys.stdin.isatty()
         view = ConsoleView(console, stream=interactive)
         session = ChatSession(Asker(settings), view, filters=filters, as_of=day)
@@ -454,15 +464,7 @@ def eval_run(
         from rag.evaluation import run_eval, write_run
         from rag.report import headline, html_report, summary_table, tag_table
 
-        settings = _settings(
-            data_dir=data_dir,
-            collection=collection,
-            chroma_url=chroma_url,
-            embedding=embedding,
-            k=k,
-            llm=llm,
-            openai_base_url=base_url,
-        )
+        settings = _answer_settings(data_dir, collection, chroma_url, embedding, k, llm, base_url)
         gold = load_dataset(dataset)
         folder = out or _default_out()
         run = _with_eval_progress(
