@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -182,25 +182,25 @@ class ChunkStore:
 
     def existing(self, article_ids: Sequence[str]) -> dict[str, str]:
         """article_id -> fingerprint for the given ids already stored."""
-        found: dict[str, str] = {}
-        for i in range(0, len(article_ids), 500):
-            batch = list(article_ids[i : i + 500])
-            where: Any = {"$and": [{"article_id": {"$in": batch}}, {"chunk_index": 0}]}
-            got = self._call(lambda w=where: self.collection.get(where=w, include=["metadatas"]))
-            for meta in got["metadatas"] or []:
-                found[str(meta["article_id"])] = str(meta.get("fingerprint", ""))
-        return found
+        return {
+            str(meta["article_id"]): str(meta.get("fingerprint", ""))
+            for meta in self._first_chunks("article_id", article_ids)
+        }
 
     def by_hash(self, hashes: Sequence[str]) -> dict[str, str]:
         """content hash -> article_id for stored articles with these hashes."""
-        found: dict[str, str] = {}
-        for i in range(0, len(hashes), 500):
-            batch = list(hashes[i : i + 500])
-            where: Any = {"$and": [{"content_hash": {"$in": batch}}, {"chunk_index": 0}]}
+        return {
+            str(meta["content_hash"]): str(meta["article_id"])
+            for meta in self._first_chunks("content_hash", hashes)
+        }
+
+    def _first_chunks(self, field: str, values: Sequence[str]) -> Iterator[Mapping[str, Any]]:
+        """Metadata of each stored article's first chunk whose ``field`` is one of ``values``,
+        queried 500 values at a time."""
+        for i in range(0, len(values), 500):
+            where: Any = {"$and": [{field: {"$in": list(values[i : i + 500])}}, {"chunk_index": 0}]}
             got = self._call(lambda w=where: self.collection.get(where=w, include=["metadatas"]))
-            for meta in got["metadatas"] or []:
-                found[str(meta["content_hash"])] = str(meta["article_id"])
-        return found
+            yield from got["metadatas"] or []
 
     def write(self, items: Sequence[StoredArticle]) -> None:
         """Add articles; each ``add`` call holds whole articles only."""
