@@ -115,7 +115,7 @@ def ingest(
             store = ChunkStore.open(settings, name, create=True)
             base = _index_in_step(settings, store)
             run = _Run(settings, store, embedder, pool, report, force)
-            store.bump_revision()
+            started_at = store.bump_revision()
             completed = False
             try:
                 _read_all(files, fmt, run, report, progress)
@@ -123,7 +123,8 @@ def ingest(
                 run.drain()
                 completed = True
             finally:
-                _save_index(settings, store, base if completed else None, run.removed, run.rows)
+                base = base if completed else None
+                _save_index(settings, store, base, started_at, run.removed, run.rows)
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)
@@ -144,10 +145,17 @@ def _save_index(
     settings: Settings,
     store: ChunkStore,
     base: BM25Index | None,
+    started_at: str,
     removed: set[str],
     added: list[Row],
 ) -> None:
-    """Mark the write finished and bring the side index in step with it."""
+    """Mark the write finished and bring the side index in step with it.
+
+    The index is updated in place only when no other client (another machine on the same
+    Chroma server) wrote since this write began; otherwise it is rebuilt from the store.
+    """
+    if store.revision() != started_at:
+        base = None
     revision = store.bump_revision()
     if base is not None:
         index = base.with_changes(revision, removed, added)
@@ -388,11 +396,12 @@ def remove(article_ids: list[str], settings: Settings) -> tuple[list[str], list[
         present = store.existing(article_ids)
         missing = [a for a in article_ids if a not in present]
         base = _index_in_step(settings, store)
-        store.bump_revision()
+        started_at = store.bump_revision()
         completed = False
         try:
             store.delete(list(present))
             completed = True
         finally:
-            _save_index(settings, store, base if completed else None, set(present), [])
+            base = base if completed else None
+            _save_index(settings, store, base, started_at, set(present), [])
     return list(present), missing

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from servers import chroma_server, rag
 
+import rag.ingest as rag_ingest
 from rag.bm25 import BM25Index, index_dir
 from rag.ingest import ingest, remove
 from rag.retrieve import Searcher
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.slow
 
 KREMLIN = "What did the Kremlin say?"
 COUNCIL = Path(__file__).parent / "fixtures" / "articles" / "council-budget.txt"
+ORCHARD = Path(__file__).parent / "fixtures" / "articles" / "orchard-frost.md"
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +80,31 @@ def test_side_index_follows_another_clients_writes(
 
     assert remove([seed], b) == ([seed], [])
     assert set(Searcher(a).open().bm25().article_ids) == {council}
+
+
+def test_a_write_by_another_client_during_an_ingest_reaches_the_side_index(
+    chroma_url: str, seed_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B writes while A's ingest runs: A must not stamp its in-place update as current."""
+    a = Settings.load(flags={"chroma_url": chroma_url, "collection": "interleaved"})
+    b = a.replace(data_dir=tmp_path / "client-b")
+    ingest([str(seed_path)], a)  # A's side index is in step: the next ingest updates in place
+    read_all = rag_ingest._read_all
+
+    def read_while_b_writes(*args: object) -> None:
+        read_all(*args)  # type: ignore[arg-type]
+        ingest([str(ORCHARD)], b)
+
+    monkeypatch.setattr(rag_ingest, "_read_all", read_while_b_writes)
+    [council] = ingest([str(COUNCIL)], a).added
+    monkeypatch.undo()
+    others = {x.article_id for x in ChunkStore.open(a).articles()} - {council}
+    assert len(others) == 2  # the seed and B's orchard article
+    side = BM25Index.load(index_dir(a))
+    assert side is not None
+    if side.revision == ChunkStore.open(a).revision():  # claims to be current: must be whole
+        assert set(side.article_ids) == others | {council}
+    assert set(Searcher(a).open().bm25().article_ids) == others | {council}
 
 
 def test_ask_with_the_server_stopped_fails_with_one_line(tmp_path: Path, seed_path: Path) -> None:
