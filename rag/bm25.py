@@ -2,19 +2,23 @@
 
 It lives next to the store (under ``data_dir/bm25/<collection key>``) and is stamped with
 the collection's revision token. Whenever the token differs (another client wrote to a
-Chroma server, an ingest was interrupted), the index is rebuilt from Chroma, which stays
-the single source of truth. Versions are written into fresh folders and switched by an
-atomic rename of the ``CURRENT`` pointer, so a reader never sees a half-written index.
+Chroma server, an ingest was interrupted), the index is brought back in step from Chroma,
+which stays the single source of truth: it compares each article's fingerprint with the
+stored one and reads back only the articles added or changed since. Versions are written
+into fresh folders and switched by an atomic rename of the ``CURRENT`` pointer, so a reader
+never sees a half-written index.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -77,6 +81,7 @@ class Row:
     published: int
     source: str
     tokens: list[str]
+    fingerprint: str = ""
 
 
 def index_dir(settings: Settings) -> Path:
@@ -100,34 +105,34 @@ class BM25Index:
     vocab: list[str] = field(default_factory=list)
     token_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    fingerprints: dict[str, str] = field(default_factory=dict)  # article_id -> fingerprint
 
     @classmethod
     def build(cls, store: ChunkStore, revision: str) -> BM25Index:
         """Index every chunk in the store, read back from Chroma."""
-        rows: list[Row] = []
-        batch: list[tuple[str, dict[str, Any]]] = []
-        texts: list[str] = []
-        for cid, text, meta in store.iter_chunks():
-            batch.append((cid, meta))
-            texts.append(chunk_text(str(meta.get("title", "")), text))
-        for (cid, meta), tokens in zip(batch, tokenize_words(texts), strict=True):
-            rows.append(
-                Row(
-                    cid,
-                    str(meta.get("article_id", "")),
-                    int(meta.get("published_int", 0) or 0),
-                    str(meta.get("source_key", "")),
-                    tokens,
-                )
-            )
-        return cls.from_rows(revision, rows)
+        return cls.from_rows(revision, _rows(store.iter_chunks()))
 
     @classmethod
     def from_rows(cls, revision: str, rows: list[Row]) -> BM25Index:
         """Index rows of tokens."""
         vocab: dict[str, int] = {}
         ids = [[vocab.setdefault(t, len(vocab)) for t in row.tokens] for row in rows]
-        return cls._assemble(revision, rows, ids, list(vocab))
+        prints = {row.article_id: row.fingerprint for row in rows}
+        return cls._assemble(revision, rows, ids, list(vocab), prints)
+
+    def synced(self, store: ChunkStore, revision: str) -> BM25Index:
+        """This index in step with the store, reading back only what changed.
+
+        Articles whose stored fingerprint differs from ours (added, replaced, or indexed
+        before fingerprints were kept) are read from Chroma; articles no longer stored are
+        dropped. Without changes only the revision stamp moves.
+        """
+        stored = store.fingerprints()
+        gone = {a for a in self.fingerprints.keys() | set(self.article_ids) if a not in stored}
+        fetch = [a for a, fp in stored.items() if self.fingerprints.get(a) != fp]
+        if not gone and not fetch:
+            return dataclasses.replace(self, revision=revision)
+        return self.with_changes(revision, gone | set(fetch), _rows(store.iter_articles(fetch)))
 
     def with_changes(self, revision: str, removed: set[str], added: list[Row]) -> BM25Index:
         """This index without the removed articles' chunks, plus new rows: no Chroma reads."""
@@ -146,11 +151,18 @@ class BM25Index:
         for row in added:
             rows.append(row)
             ids.append([vocab.setdefault(t, len(vocab)) for t in row.tokens])
-        return self._assemble(revision, rows, ids, list(vocab))
+        prints = {a: fp for a, fp in self.fingerprints.items() if a not in removed}
+        prints.update((row.article_id, row.fingerprint) for row in added)
+        return self._assemble(revision, rows, ids, list(vocab), prints)
 
     @classmethod
     def _assemble(
-        cls, revision: str, rows: list[Row], ids: list[list[int]], vocab: list[str]
+        cls,
+        revision: str,
+        rows: list[Row],
+        ids: list[list[int]],
+        vocab: list[str],
+        fingerprints: dict[str, str],
     ) -> BM25Index:
         bm25s = _bm25s()
         from bm25s.tokenization import Tokenized
@@ -175,6 +187,7 @@ class BM25Index:
             vocab,
             flat,
             offsets,
+            fingerprints,
         )
 
     def save(self, folder: Path) -> None:
@@ -200,6 +213,7 @@ class BM25Index:
             "chunk_ids": self.chunk_ids,
             "article_ids": self.article_ids,
             "sources": self.sources,
+            "fingerprints": self.fingerprints,
         }
         (version / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         (version / "vocab.json").write_text(json.dumps(self.vocab), encoding="utf-8")
@@ -240,6 +254,7 @@ class BM25Index:
             vocab,
             token_ids,
             offsets,
+            meta.get("fingerprints", {}),  # absent in older indexes: every article re-read
         )
 
     def search(self, query: str, n: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
@@ -261,6 +276,23 @@ class BM25Index:
         ]
 
 
+def _rows(chunks: Iterable[tuple[str, str, dict[str, Any]]]) -> list[Row]:
+    """Side-index rows for chunks read back from Chroma: (chunk_id, text, metadata)."""
+    batch = list(chunks)
+    texts = [chunk_text(str(meta.get("title", "")), text) for _, text, meta in batch]
+    return [
+        Row(
+            cid,
+            str(meta.get("article_id", "")),
+            int(meta.get("published_int", 0) or 0),
+            str(meta.get("source_key", "")),
+            tokens,
+            str(meta.get("fingerprint", "")),
+        )
+        for (cid, _, meta), tokens in zip(batch, tokenize_words(texts), strict=True)
+    ]
+
+
 def ensure_index(settings: Settings, store: ChunkStore) -> BM25Index:
     """The side index in step with the store's revision, rebuilt when it is not."""
     folder = index_dir(settings)
@@ -268,7 +300,7 @@ def ensure_index(settings: Settings, store: ChunkStore) -> BM25Index:
     index = _cached_load(folder)
     if index is not None and index.revision == revision:
         return index
-    index = BM25Index.build(store, revision)
+    index = index.synced(store, revision) if index else BM25Index.build(store, revision)
     index.save(folder)
     _cache.clear()
     return index

@@ -123,8 +123,7 @@ def ingest(
                 run.drain()
                 completed = True
             finally:
-                base = base if completed else None
-                _save_index(settings, store, base, started_at, run.removed, run.rows)
+                _save_index(settings, store, base, started_at, completed, run.removed, run.rows)
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)
@@ -133,12 +132,15 @@ def ingest(
 
 
 def _index_in_step(settings: Settings, store: ChunkStore) -> BM25Index | None:
-    """The side index when it matches the store exactly (so it can be updated in place)."""
+    """The side index brought in step with the store (so it can be updated in place), or
+    None when there is none yet."""
     revision = store.revision()
     if store.count() == 0:
         return BM25Index.from_rows(revision, [])
     index = BM25Index.load(index_dir(settings))
-    return index if index is not None and index.revision == revision else None
+    if index is None or index.revision == revision:
+        return index
+    return index.synced(store, revision)
 
 
 def _save_index(
@@ -146,21 +148,24 @@ def _save_index(
     store: ChunkStore,
     base: BM25Index | None,
     started_at: str,
+    completed: bool,
     removed: set[str],
     added: list[Row],
 ) -> None:
     """Mark the write finished and bring the side index in step with it.
 
-    The index is updated in place only when no other client (another machine on the same
-    Chroma server) wrote since this write began; otherwise it is rebuilt from the store.
+    This write's own changes are applied in place. If the write did not complete, or
+    another client (another machine on the same Chroma server) wrote since it began, the
+    result is then synced with the store by article fingerprints.
     """
-    if store.revision() != started_at:
-        base = None
+    clean = completed and store.revision() == started_at
     revision = store.bump_revision()
-    if base is not None:
-        index = base.with_changes(revision, removed, added)
-    else:
+    if base is None:
         index = BM25Index.build(store, revision)
+    else:
+        index = base.with_changes(revision, removed, added)
+        if not clean:
+            index = index.synced(store, revision)
     index.save(index_dir(settings))
 
 
@@ -385,7 +390,9 @@ def _rows(items: list[StoredArticle]) -> list[Row]:
         a = item.article
         day = date_number(a.published)
         for chunk, tokens in zip(item.chunks, item.tokens, strict=True):
-            rows.append(Row(chunk.chunk_id, a.article_id, day, a.source.lower(), tokens))
+            rows.append(
+                Row(chunk.chunk_id, a.article_id, day, a.source.lower(), tokens, item.fingerprint)
+            )
     return rows
 
 
@@ -402,6 +409,5 @@ def remove(article_ids: list[str], settings: Settings) -> tuple[list[str], list[
             store.delete(list(present))
             completed = True
         finally:
-            base = base if completed else None
-            _save_index(settings, store, base, started_at, set(present), [])
+            _save_index(settings, store, base, started_at, completed, set(present), [])
     return list(present), missing

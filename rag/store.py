@@ -275,6 +275,36 @@ class ChunkStore:
                 yield cid, doc or "", dict(meta)
             offset += len(ids)
 
+    def fingerprints(self) -> dict[str, str]:
+        """article_id -> fingerprint of every stored article (first chunks, page by page)."""
+        found: dict[str, str] = {}
+        where: Any = {"chunk_index": 0}
+        offset = 0
+        while True:
+            got = self._call(
+                lambda o=offset: self.collection.get(
+                    where=where, include=["metadatas"], limit=PAGE, offset=o
+                )
+            )
+            if not got["ids"]:
+                return found
+            for meta in got["metadatas"] or []:
+                found[str(meta["article_id"])] = str(meta.get("fingerprint", ""))
+            offset += len(got["ids"])
+
+    def iter_articles(
+        self, article_ids: Sequence[str]
+    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(chunk_id, text, metadata) of every chunk of these articles, 200 articles a call."""
+        for i in range(0, len(article_ids), 200):
+            where: Any = {"article_id": {"$in": list(article_ids[i : i + 200])}}
+            got = self._call(
+                lambda w=where: self.collection.get(where=w, include=["metadatas", "documents"])
+            )
+            documents = got.get("documents") or [""] * len(got["ids"])
+            for cid, doc, meta in zip(got["ids"], documents, got["metadatas"] or [], strict=False):
+                yield cid, doc or "", dict(meta)
+
     def articles(self) -> list[ArticleInfo]:
         """Every stored article (from its chunk metadata), newest first."""
         infos: dict[str, ArticleInfo] = {}

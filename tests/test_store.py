@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -165,3 +167,84 @@ def test_incremental_side_index_matches_a_full_rebuild(tmp_path: Path) -> None:
         got = [(updated.chunk_ids[r], round(s, 4)) for r, s in updated.search(query, 5)]
         want = [(rebuilt.chunk_ids[r], round(s, 4)) for r, s in rebuilt.search(query, 5)]
         assert got == want
+
+
+def _same_index(got: BM25Index, want: BM25Index) -> None:
+    assert sorted(got.chunk_ids) == sorted(want.chunk_ids)
+    assert got.fingerprints == want.fingerprints
+    for query in ("harbour bridge rejected", "water prices farmers", "orchard frost apples"):
+        ours = [(got.chunk_ids[r], round(s, 4)) for r, s in got.search(query, 5)]
+        theirs = [(want.chunk_ids[r], round(s, 4)) for r, s in want.search(query, 5)]
+        assert ours == theirs
+
+
+def test_a_stale_side_index_reads_back_only_what_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another client updated, added and removed articles: the sync reads back exactly the
+    updated and added ones and ends equal to a full rebuild."""
+    from rag.ingest import ingest, remove
+
+    settings = _settings()
+
+    def write(path: Path, *records: tuple[str, str, str]) -> str:
+        lines = [json.dumps({"id": i, "title": t, "text": x}) for i, t, x in records]
+        path.write_text("\n".join(lines) + "\n")
+        return str(path)
+
+    first = write(
+        tmp_path / "first.jsonl",
+        ("bridge", "Harbour bridge approved", BODY),
+        ("water", "Water prices", "Farmers protest over water prices. " * 5),
+        ("ferry", "Ferry timetable", "The island ferry adds four daily sailings in June. " * 3),
+    )
+    ingest([first], settings)
+    stale = BM25Index.load(index_dir(settings))
+    assert stale is not None
+
+    later = write(
+        tmp_path / "later.jsonl",
+        ("bridge", "Harbour bridge rejected", "The council rejected the harbour bridge."),
+        ("orchard", "Orchard frost", "A late frost hit the apple orchards. " * 4),
+    )
+    ingest([later], settings)
+    remove(["water"], settings)
+    stale.save(index_dir(settings))  # as if those writes came from another machine
+
+    fetched: list[str] = []
+    read_back = ChunkStore.iter_articles
+
+    def spy(self: ChunkStore, article_ids: list[str]) -> Any:
+        fetched.extend(article_ids)
+        return read_back(self, article_ids)
+
+    monkeypatch.setattr(ChunkStore, "iter_articles", spy)
+    store = ChunkStore.open(settings)
+    synced = ensure_index(settings, store)
+    assert sorted(fetched) == ["bridge", "orchard"]  # not the unchanged ferry, not water
+    assert set(synced.article_ids) == {"bridge", "ferry", "orchard"}
+    assert synced.revision == store.revision()
+    _same_index(synced, BM25Index.build(store, store.revision()))
+
+    fetched.clear()
+    store.bump_revision()  # the revision moved, nothing changed: nothing is read back
+    again = ensure_index(settings, store)
+    assert fetched == [] and again.revision == store.revision()
+    _same_index(again, synced)
+
+
+def test_a_side_index_without_fingerprints_is_read_back_whole(tmp_path: Path) -> None:
+    """An index saved before fingerprints were kept syncs to a full rebuild."""
+    from dataclasses import replace
+
+    from rag.ingest import ingest
+
+    settings = _settings()
+    path = tmp_path / "bridge.txt"
+    path.write_text("Harbour bridge approved\n\n" + BODY)
+    ingest([str(path)], settings)
+    index = BM25Index.load(index_dir(settings))
+    assert index is not None and index.fingerprints
+    replace(index, revision="old", fingerprints={}).save(index_dir(settings))
+    store = ChunkStore.open(settings)
+    _same_index(ensure_index(settings, store), BM25Index.build(store, store.revision()))
