@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import re
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -41,12 +44,25 @@ def _unit(rows: np.ndarray) -> np.ndarray:
     return rows / norms
 
 
+@contextmanager
+def _logging_untouched() -> Iterator[None]:
+    """Undo any root-logger configuration an import makes: logging is the application's."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
 class WordLlamaEmbedder:
     """Static WordLlama embeddings (256 dims) from the weights bundled in the package."""
 
     def __init__(self, config: str = "l2_supercat", dim: int = 256) -> None:
-        import wordllama
-        from wordllama import WordLlama
+        with _logging_untouched():  # wordllama calls logging.basicConfig(level=INFO)
+            import wordllama
+            from wordllama import WordLlama
 
         self.name = f"wordllama:{config}:{dim}"
         try:

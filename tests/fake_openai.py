@@ -2,11 +2,13 @@
 
 ``/v1/chat/completions`` answers every request with the next ``Behaviour`` queued by the
 test (or the default one): a streamed reply, an HTTP error, a stream that hangs, trickles
-forever or is cut off, or raw server-sent-event lines. Requests are recorded.
+forever or is cut off, or raw server-sent-event lines. ``/v1/embeddings`` returns
+deterministic bag-of-words vectors (or a queued HTTP error). Requests are recorded.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -42,6 +44,14 @@ def chunk(content: Any, finish: str | None = None) -> str:
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
     }
     return json.dumps(body)
+
+
+def embedding(text: str, dim: int = 16) -> list[float]:
+    """A deterministic bag-of-words vector (not normalised: the client must do that)."""
+    vector = [0.0] * dim
+    for word in text.lower().split():
+        vector[int(hashlib.blake2b(word.encode(), digest_size=4).hexdigest(), 16) % dim] += 2.0
+    return vector
 
 
 class FakeOpenAI:
@@ -89,12 +99,21 @@ def _handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                     "time": time.monotonic(),
                 }
             )
-            if not self.path.endswith("/chat/completions"):
+            if not self.path.endswith(("/chat/completions", "/embeddings")):
                 self._json(404, {"error": {"message": "not found"}})
                 return
             b = server.next()
             if b.kind == "status":
                 self._json(b.status, {"error": {"message": f"fake {b.status}"}}, b.headers)
+                return
+            if self.path.endswith("/embeddings"):
+                inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+                data = [
+                    {"object": "embedding", "index": i, "embedding": embedding(text)}
+                    for i, text in enumerate(inputs)
+                ]
+                self._json(200, {"object": "list", "data": data, "model": body["model"],
+                                 "usage": {"prompt_tokens": 0, "total_tokens": 0}})  # fmt: skip
                 return
             self._start_stream()
             if b.kind == "reply":
