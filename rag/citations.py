@@ -208,6 +208,7 @@ def check_answer(
     *,
     refusal_phrase: str,
     attribute_threshold: float = 0.5,
+    cited_threshold: float = 0.25,
 ) -> CheckedAnswer:
     """Resolve, renumber and verify an answer's citations; warn about what cannot be checked."""
     if not raw or not raw.strip():
@@ -221,6 +222,7 @@ def check_answer(
     index = _Index(passages)
     sentences = [_Sentence(a, b, _cited(text[a:b])) for a, b in sentence_spans(text)]
     quoted = _check_quotes(text, sentences, index, warnings)
+    _check_cited(text, sentences, index, cited_threshold, warnings)
     _attribute(text, sentences, index, attribute_threshold, warnings)
     final, order = _renumber(_render(text, sentences))
     citations = []
@@ -428,6 +430,24 @@ def _match_view(text: str) -> tuple[str, list[int]]:
             index.extend(range(m.start(), m.end()))
         cursor = end
     return "".join(out), index
+
+
+def _check_cited(
+    text: str, sentences: list[_Sentence], index: _Index, threshold: float, warnings: list[str]
+) -> None:
+    """Flag a sentence its own citations do not support: under ``threshold`` of its content
+    words in the cited passages, or a number of it in none of them."""
+    for s in sentences:
+        if not s.cited:
+            continue
+        claim = _CANON.sub("", text[s.start : s.end])
+        stems, numbers = _token_sets(claim)
+        if not stems:
+            continue
+        cited_stems = frozenset().union(*(index.token_sets(p)[0] for p in s.cited))
+        cited_numbers = frozenset().union(*(index.token_sets(p)[1] for p in s.cited))
+        if _support(stems, numbers, cited_stems, cited_numbers) < threshold:
+            warnings.append(f"not supported by its citation: {_clip(claim, 60)}")
 
 
 def _attribute(

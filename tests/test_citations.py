@@ -413,3 +413,32 @@ def test_a_quote_spanning_two_sentences_is_one_sentence() -> None:
         'He said "We reject it. If so, they lie," Peskov told reporters.',
         "Next one.",
     ]
+
+
+# --- cited sentences must be supported by what they cite -------------------------------
+
+
+def test_a_claim_its_citation_does_not_support_is_flagged(shown: list[Passage]) -> None:
+    out = check("The harbour bridge reopened on Monday. [2]", shown)
+    assert out.text == "The harbour bridge reopened on Monday. [1]"  # kept, but flagged
+    assert out.warnings == ["not supported by its citation: The harbour bridge reopened on Monday."]
+
+
+def test_a_number_missing_from_the_cited_passage_is_flagged(shown: list[Passage]) -> None:
+    out = check("Turkey's central bank held its main rate at 9.5% on Thursday. [3]", shown)
+    assert any(w.startswith("not supported by its citation:") for w in out.warnings)
+    good = check("Turkey's central bank held its main rate at 8.5% on Thursday. [3]", shown)
+    assert good.warnings == []
+
+
+def test_a_faithful_paraphrase_is_not_flagged(shown: list[Passage]) -> None:
+    out = check("Peskov denied that Russia was interfering in Turkey's elections. [2]", shown)
+    assert out.warnings == []
+
+
+def test_support_may_come_from_all_of_a_sentences_citations(shown: list[Passage]) -> None:
+    out = check("Kilicdaroglu accused Russia of deep fakes and Peskov denied it. [1][2]", shown)
+    assert out.warnings == []
+    alone = check("Kilicdaroglu accused Russia of deep fakes and Peskov denied it. [3]", shown)
+    claim = "Kilicdaroglu accused Russia of deep fakes and Peskov denied…"
+    assert alone.warnings == [f"not supported by its citation: {claim}"]
