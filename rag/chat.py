@@ -26,10 +26,11 @@ from rag import prompts
 from rag.dates import parse_date
 from rag.engine import LLMAnswerer, make_answerer
 from rag.errors import RagError
-from rag.extractive import QUESTION_WORDS, key_terms, sentence_spans
+from rag.extractive import QUESTION_WORDS, key_terms
 from rag.llm import ChatModel
 from rag.render import print_answer, print_sources, source_line
 from rag.retrieve import Filters
+from rag.text import sentence_spans
 
 if TYPE_CHECKING:
     from datetime import date

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rag.text import sentence_spans
 from rag.types import Passage
 
 QUESTION_WORDS = {
@@ -30,8 +31,6 @@ QUESTION_WORDS = {
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*")
 _POSSESSIVE = re.compile(r"['’]s$")
-_SENTENCE_END = re.compile(r'[.!?]["”’)]*(?=\s+["“‘(]?[A-Z0-9])')
-_ABBREV = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|St|Jr|Sr|U\.S|U\.K|No|Inc|Co)\.$")
 
 
 RANK_BONUS = 0.02
@@ -73,26 +72,6 @@ def key_terms(text: str) -> list[str]:
     return [
         stem(IRREGULAR.get(w, w)) for w in words if w and w not in QUESTION_WORDS and len(w) > 1
     ]
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence in ``text``; never splits inside a quotation."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        end = match.end()
-        head = text[start:end]
-        if _ABBREV.search(head.rstrip('"”’)')) or head.count('"') % 2:
-            continue
-        spans.append((start, end))
-        start = end
-    if start < len(text):
-        spans.append((start, len(text)))
-    return [(s + _lead(text[s:e]), e) for s, e in spans if text[s:e].strip()]
-
-
-def _lead(text: str) -> int:
-    return len(text) - len(text.lstrip())
 
 
 @dataclass
