@@ -2,8 +2,7 @@
 
 ``ChatSession.handle(line)`` takes one line (a question or a slash command). A follow-up is
 condensed into a standalone question before retrieval: by the chat model when the answerer is
-an LLM, else by ``fallback_condense`` (carry the previous question's key terms, resolve
-pronouns to the last named person or organisation). The session prints nothing itself:
+an LLM, else by rule (``rag.followup``). The session prints nothing itself:
 everything goes through a ``ChatView``; ``ConsoleView`` renders with rich. ``run_piped`` and
 ``run_interactive`` are the two loops the ``rag chat`` command uses.
 """
@@ -11,7 +10,6 @@ everything goes through a ``ChatView``; ``ConsoleView`` renders with rich. ``run
 from __future__ import annotations
 
 import difflib
-import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -26,11 +24,10 @@ from rag import prompts
 from rag.dates import parse_date
 from rag.engine import LLMAnswerer, make_answerer
 from rag.errors import RagError
-from rag.extractive import QUESTION_WORDS, key_terms
+from rag.followup import fallback_condense, first_line, plausible_rewrite, strip_markers
 from rag.llm import ChatModel
 from rag.render import print_answer, print_sources, source_line
 from rag.retrieve import Filters
-from rag.text import sentence_spans
 
 if TYPE_CHECKING:
     from datetime import date
@@ -53,27 +50,6 @@ COMMANDS: dict[str, str] = {
     "/exit": "leave (Ctrl-D works too)",
 }
 OFF = {"off", "clear", "none"}
-PRONOUNS = {"he", "she", "him", "his", "her", "they", "them", "their", "it", "its"}
-POSSESSIVES = {"his", "their", "its"}
-CONNECTIVES = ("and ", "but ", "also ", "so ", "then ")
-ABOUT = ("what about ", "how about ")
-EXPLETIVE_IT = {"is", "was", "be", "been", "seems", "true", "possible", "likely"}
-TITLES = {
-    "president", "spokesman", "spokeswoman", "spokesperson", "minister", "secretary",
-    "chancellor", "senator", "governor", "mayor", "leader", "chief", "general", "prime",
-    "foreign", "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "king", "queen", "pope",
-}  # fmt: skip
-STARTERS = {"according", "asked", "because", "but", "if", "in", "on", "after", "while", "i"}
-NOT_NAMES = QUESTION_WORDS | STARTERS
-OPENERS = {
-    "what", "who", "whom", "whose", "which", "when", "where", "why", "how", "did", "does", "do",
-    "is", "are", "was", "were", "will", "would", "can", "could", "should", "has", "have", "had",
-}  # fmt: skip
-_CAPITALISED = re.compile(r"[A-Z][\w'’-]*(?: +[A-Z][\w'’-]*)*")
-_WORDS = re.compile(r"[\w'’-]+")
-_MARKERS = re.compile(r"\s*\[\d+\]")
-_PAREN_TAIL = re.compile(r"\s*\([^()]*\)\s*$")
-MAX_CARRIED = 4
 
 
 @dataclass
@@ -329,7 +305,7 @@ def history_text(turns: Iterable[Turn], budget: int) -> str:
     lines: list[str] = []
     used = 0
     for turn in reversed(list(turns)):
-        answer = _MARKERS.sub("", turn.answer.answer).strip()
+        answer = strip_markers(turn.answer.answer)
         entry = f"User: {turn.question}\nAssistant: {_clip(answer, budget // 2)}"
         if lines and used + len(entry) > budget:
             break
@@ -340,150 +316,6 @@ def history_text(turns: Iterable[Turn], budget: int) -> str:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def first_line(reply: str) -> str:
-    """The first non-empty line of a model reply, without quotes or a label."""
-    for line in reply.splitlines():
-        line = line.strip().removeprefix("Standalone question:").strip().strip("\"'“”")
-        if line:
-            return line
-    return ""
-
-
-def plausible_rewrite(question: str, condensed: str) -> bool:
-    """A model's rewrite is used if it changed the question and kept most of its key terms."""
-    if not condensed or condensed.lower() == question.lower():
-        return False
-    own = set(key_terms(question))
-    kept = own & set(key_terms(condensed))
-    return 2 * len(kept) >= len(own)
-
-
-def fallback_condense(question: str, previous: Turn) -> str:
-    """Rewrite a follow-up without a model: resolve pronouns, carry the previous key terms."""
-    if not looks_like_follow_up(question):
-        return question
-    name = last_named(previous)
-    core = _PAREN_TAIL.sub("", previous.standalone).rstrip(" ?.")
-    rest = _strip_connective(question.strip())
-    topic = _topic(rest)
-    if topic is not None:
-        return f"{_about(core, resolve_pronouns(topic, name))}?"
-    resolved = resolve_pronouns(rest[:1].upper() + rest[1:], name)
-    have = set(key_terms(resolved))
-    carried = [w for w in content_words(core) if key_terms(w)[0] not in have]
-    return f"{resolved} ({' '.join(carried[:MAX_CARRIED])})" if carried else resolved
-
-
-def looks_like_follow_up(question: str) -> bool:
-    """A leading 'and…'/'what about…', a pronoun before any name, or too vague to search."""
-    text = question.strip()
-    if text.lower().startswith(CONNECTIVES + ABOUT):
-        return True
-    pronoun = next((start for start, _, _ in pronouns(text)), -1)
-    name = _first_name_at(text)
-    if pronoun >= 0 and (name < 0 or pronoun < name):
-        return True
-    return len(key_terms(text)) <= 1 and (name < 0 or _topic(text) is not None)
-
-
-def _first_name_at(text: str) -> int:
-    """Where the first name in ``text`` starts, or -1."""
-    for match in _CAPITALISED.finditer(text):
-        if names_in(match.group(0)):
-            return match.start()
-    return -1
-
-
-def _strip_connective(text: str) -> str:
-    for word in CONNECTIVES:
-        if text.lower().startswith(word):
-            return text[len(word) :].strip()
-    return text
-
-
-def _topic(rest: str) -> str | None:
-    """What a fragment like 'what about the Americans?' or 'the Americans?' asks about."""
-    text = rest.rstrip(" ?.")
-    for lead in ABOUT:
-        if text.lower().startswith(lead):
-            return text[len(lead) :].strip()
-    words = text.lower().split()
-    if words and words[0] not in OPENERS and len(words) <= 4:
-        return text
-    return None
-
-
-def _about(core: str, topic: str) -> str:
-    """The previous question, now about ``topic``."""
-    at = core.lower().rfind(" about ")
-    return f"{core[:at]} about {topic}" if at >= 0 else f"{core} about {topic}"
-
-
-def content_words(text: str) -> list[str]:
-    """Words of ``text`` that are key terms, in order, once each."""
-    seen: set[str] = set()
-    out: list[str] = []
-    for word in _WORDS.findall(text):
-        terms = key_terms(word)
-        if terms and terms[0] not in seen:
-            seen.add(terms[0])
-            out.append(word)
-    return out
-
-
-def names_in(text: str) -> list[str]:
-    """Capitalised name sequences, without titles or sentence-opening words."""
-    names = []
-    for match in _CAPITALISED.finditer(text):
-        words = [re.sub(r"['’]s$", "", w) for w in match.group(0).split()]
-        while words and words[0].lower() in NOT_NAMES:
-            words.pop(0)
-        titled = [i for i, w in enumerate(words) if w.lower() in TITLES]
-        if titled:
-            words = words[titled[-1] + 1 :]
-        if words:
-            names.append(" ".join(words))
-    return names
-
-
-def last_named(turn: Turn) -> str | None:
-    """The person or organisation a pronoun most likely means, from the previous turn."""
-    answer = "" if turn.answer.refused else _MARKERS.sub("", turn.answer.answer).strip()
-    spans = sentence_spans(answer)
-    first = answer[spans[0][0] : spans[0][1]] if spans else ""
-    for names in (names_in(first), names_in(turn.standalone)[::-1], names_in(answer)):
-        if names:
-            return names[0]
-    return None
-
-
-def resolve_pronouns(text: str, name: str | None) -> str:
-    """Replace he/she/they/it/his/her/their with the name (possessives get 's)."""
-    if not name:
-        return text
-    out, at = [], 0
-    for start, end, possessive in pronouns(text):
-        out += [text[at:start], name + ("'s" if possessive else "")]
-        at = end
-    return "".join([*out, text[at:]])
-
-
-def pronouns(text: str) -> list[tuple[int, int, bool]]:
-    """(start, end, possessive) of each pronoun that refers to someone (not 'is it true')."""
-    words = list(_WORDS.finditer(text))
-    lowered = [w.group(0).lower() for w in words]
-    found = []
-    for i, word in enumerate(lowered):
-        near = set(lowered[max(i - 1, 0) : i + 2])
-        if word not in PRONOUNS or (word == "it" and near & EXPLETIVE_IT):
-            continue
-        follows = lowered[i + 1] if i + 1 < len(words) else ""
-        noun_next = bool(follows) and follows not in QUESTION_WORDS
-        possessive = word in POSSESSIVES or (word == "her" and noun_next)
-        found.append((words[i].start(), words[i].end(), possessive))
-    return found
 
 
 def transcript_markdown(session: ChatSession) -> str:

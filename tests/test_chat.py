@@ -12,17 +12,9 @@ from typing import Any
 
 import pytest
 
-from rag.chat import (
-    COMMANDS,
-    ChatSession,
-    fallback_condense,
-    history_text,
-    looks_like_follow_up,
-    names_in,
-    resolve_pronouns,
-    run_piped,
-)
+from rag.chat import COMMANDS, ChatSession, history_text, run_piped
 from rag.engine import Asker, LLMAnswerer
+from rag.followup import fallback_condense, looks_like_follow_up, names_in, resolve_pronouns
 from rag.llm import ScriptedChat
 from rag.retrieve import Filters, Searcher
 from rag.settings import Settings
