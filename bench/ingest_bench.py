@@ -71,7 +71,8 @@ def run_baseline(corpus: Path, data_dir: Path) -> dict[str, float]:
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
     from rag.chunking import count_tokens
-    from rag.readers import ReadFailure, read_path
+    from rag.files import ReadFailure
+    from rag.readers import read_path
 
     docs = [
         Document(text=a.text, metadata={"title": a.title, "source": a.source}, id_=a.article_id)

@@ -25,7 +25,8 @@ from rag.bm25 import BM25Index, Row, chunk_text, index_dir, tokenize_words
 from rag.chunking import chunk_article, embedding_text
 from rag.embeddings import Embedder, get_embedder
 from rag.errors import ModelError, RagError, StoreError
-from rag.readers import ReadFailure, expand_paths, read_path
+from rag.files import ReadFailure, expand_paths
+from rag.readers import read_path
 from rag.settings import Settings
 from rag.store import ChunkStore, StoredArticle, date_number
 from rag.types import Article

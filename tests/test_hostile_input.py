@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from servers import rag
 from storecheck import check_articles_whole, fresh_store
 
+from rag.files import FORMATS
 from rag.ingest import IngestReport, ingest
-from rag.readers import FORMATS
 from rag.settings import Settings
 
 ODD = [

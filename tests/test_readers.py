@@ -10,15 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from rag import readers
-from rag.readers import (
-    ReadFailure,
-    canonical_url,
-    expand_paths,
-    parse_published,
-    read_path,
-    url_host,
-)
+from rag import files, readers
+from rag.articles import canonical_url, parse_published, url_host
+from rag.files import ReadFailure, expand_paths
+from rag.readers import read_path
 from rag.types import Article
 
 ARTICLES = Path(__file__).resolve().parent / "fixtures" / "articles"
@@ -338,7 +333,7 @@ def test_permission_denied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     def refuse(*args: object, **kwargs: object) -> int:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(readers.os, "open", refuse)
+    monkeypatch.setattr(files.os, "open", refuse)
     assert str(failure_of(path)) == f"{path}: permission denied"
 
 
