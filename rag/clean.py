@@ -245,6 +245,22 @@ def strip_boilerplate(text: str) -> str:
     return "\n".join(kept)
 
 
+# A run of this many printable ASCII characters without a space is never prose: a base64
+# image, an endless tracking URL, a line of filler. It would make one giant chunk (the
+# chunker counts a word as one token) and a giant cited passage. Scripts written without
+# spaces (Chinese, Japanese, Thai) are not ASCII and are left alone.
+MAX_WORD = 200
+_BLOB = re.compile(rf"[!-~]{{{MAX_WORD},}}")
+
+
+def drop_blobs(text: str) -> str:
+    """Remove runs of ``MAX_WORD`` or more non-space ASCII characters."""
+    if len(text) < MAX_WORD:
+        return text
+    return _SPACES.sub(" ", _BLOB.sub("", text))
+
+
 def clean_article_text(text: str) -> str:
-    """Normalize, strip boilerplate, and normalize paragraph spacing again."""
-    return _BLANK_RUNS.sub("\n\n", strip_boilerplate(normalize_text(text))).strip()
+    """Normalize, drop data blobs and boilerplate, and normalize paragraph spacing again."""
+    text = drop_blobs(normalize_text(text))
+    return _BLANK_RUNS.sub("\n\n", strip_boilerplate(text)).strip()

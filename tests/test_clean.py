@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.clean import clean_article_text, is_boilerplate, normalize_text, strip_boilerplate
+from rag.clean import (
+    MAX_WORD,
+    clean_article_text,
+    is_boilerplate,
+    normalize_text,
+    strip_boilerplate,
+)
 
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "erdogan-rival-accuses-russia-deep-fake.txt"
 
@@ -214,3 +220,25 @@ def test_seed_article_is_cleaned() -> None:
     )
     assert "\n\n\n" not in cleaned
     assert "\u201c" not in cleaned and "\u2019" not in cleaned
+
+
+def test_data_blobs_are_dropped_and_prose_kept() -> None:
+    blob = "aGVsbG8gd29ybGQ" * 40  # 600 characters of base64, no space
+    url = "https://t.example.com/c?" + "&".join(f"utm_{i}=campaign{i}" for i in range(20))
+    text = f"The ferry sank near Izmir. {blob} All twelve were rescued.\n\nSee {url} now."
+    assert len(url) >= MAX_WORD
+    assert clean_article_text(text) == (
+        "The ferry sank near Izmir. All twelve were rescued.\n\nSee now."
+    )
+
+
+def test_long_words_below_the_limit_and_unspaced_scripts_are_kept() -> None:
+    word = "Donaudampfschifffahrtsgesellschaftskapitän"
+    chinese = "渡轮在伊兹密尔附近沉没，十二名乘客全部获救。" * 20  # no spaces, not ASCII
+    link = "https://example.com/news/2023/05/12/ferry-sinks-near-izmir"
+    text = f"{word} said so.\n\n{chinese}\n\nRead {link}."
+    assert clean_article_text(text) == text
+
+
+def test_a_ten_megabyte_word_is_dropped_quickly() -> None:
+    assert clean_article_text("Headline words.\n\n" + "x" * 10 * 1024 * 1024) == "Headline words."

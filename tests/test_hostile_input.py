@@ -199,6 +199,8 @@ def test_ten_megabyte_lines_and_deep_json(tmp_path: Path, hash_settings: Setting
     headline = write_good(folder)
     ten_mb = 10 * 1024 * 1024
     (folder / "one-word.txt").write_text("Long\n\n" + "x" * ten_mb)
+    blob = "Blob\n\nThe ferry sank near Izmir on Monday. " + "z" * ten_mb + " All were rescued."
+    (folder / "blob.txt").write_text(blob)
     with (folder / "lines.jsonl").open("w") as out:
         out.write('{"id": "huge", "text": "' + "y" * ten_mb + "\n")  # unterminated
         out.write(json.dumps({"id": "fine", "title": "Fine line", "text": "A fine record."}))
@@ -212,9 +214,15 @@ def test_ten_megabyte_lines_and_deep_json(tmp_path: Path, hash_settings: Setting
         ("lines.jsonl", 1): "malformed JSON (Invalid control character at)",
         ("lines.jsonl", 3): "JSON nested too deeply",
         ("deep.json", None): "JSON nested too deeply",
+        ("one-word.txt", None): "no article text after removing boilerplate",
     }
     titles = stored_titles(hash_settings)
-    assert {headline, "Long", "Fine line", "Deep"} <= titles
+    assert {headline, "Blob", "Fine line", "Deep"} <= titles
+    # the 10 MB run is dropped as a data blob: the prose around it makes one ordinary chunk
+    store = fresh_store(hash_settings)
+    assert store is not None
+    [chunk] = [text for _, text, meta in store.iter_chunks() if meta["title"] == "Blob"]
+    assert chunk == "The ferry sank near Izmir on Monday. All were rescued."
 
 
 def test_article_too_long_to_store_whole_fails_alone(tmp_path: Path) -> None:
