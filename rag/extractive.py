@@ -2,7 +2,10 @@
 
 It scores each sentence of the shown passages by how much of the question's key terms
 (weighted by their rarity in the collection) it covers, answers with the best one or
-two, and refuses when no passage addresses the question's key terms.
+two, and refuses when no passage addresses the question's key terms. A sentence that
+offers no answer of the kind asked for (no name for "who", no new number for "how many",
+no time for "when": ``rag.answertype``) counts for less, and a sentence giving the reader
+orders (an injected instruction) is never an answer.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rag.answertype import Kind, expected_kind, is_instruction, offers
 from rag.text import sentence_spans
 from rag.types import Passage
 
@@ -36,6 +40,7 @@ _POSSESSIVE = re.compile(r"['’]s$")
 RANK_BONUS = 0.02
 CONTEXT_WEIGHT = 0.5
 FIRST_MENTION_BONUS = 0.04
+TYPE_MISMATCH = 0.5  # coverage kept by a sentence without the kind of answer asked for
 
 
 @lru_cache(maxsize=1)
@@ -109,13 +114,19 @@ class ExtractiveAnswerer:
             return refusal
         weights = {t: self.idf(t) for t in terms}
         total = sum(weights.values())
-        scored = self._score(passages, weights, total)
+        kind = expected_kind(question)
+        scored = self._score(passages, weights, total, question, kind)
         if not scored or scored[0].coverage < self.min_coverage:
             return refusal
         return " ".join(f"{s.text.strip()} [{s.source}]" for s in self._pick(scored, weights))
 
     def _score(
-        self, passages: list[Passage], weights: dict[str, float], total: float
+        self,
+        passages: list[Passage],
+        weights: dict[str, float],
+        total: float,
+        question: str,
+        kind: Kind | None,
     ) -> list[Scored]:
         out: list[Scored] = []
         first_mention: dict[tuple[str, str], int] = {}
@@ -123,6 +134,8 @@ class ExtractiveAnswerer:
             previous: frozenset[str] = frozenset()
             for start, end in sentence_spans(passage.text):
                 text = passage.text[start:end]
+                if is_instruction(text):  # read on as if it were not there
+                    continue
                 found = frozenset(set(key_terms(text)) & weights.keys())
                 # "They spent ..." leans on the sentence before it for its subject
                 context = previous - found
@@ -130,6 +143,8 @@ class ExtractiveAnswerer:
                     sum(weights[t] for t in found)
                     + CONTEXT_WEIGHT * sum(weights[t] for t in context)
                 ) / total
+                if kind is not None and not offers(kind, text, question):
+                    coverage *= TYPE_MISMATCH
                 out.append(Scored(n, start, end, text, coverage, found))
                 previous = found
                 for term in found:

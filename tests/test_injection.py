@@ -223,3 +223,16 @@ def test_obeying_the_injection_gains_nothing(injected: Settings) -> None:
     assert not re.search(r"\[(?:[6-9])\]", answer.answer)
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     assert len(answer.citations) <= 5
+
+
+def test_extractive_answerer_never_offers_an_injected_instruction(injected: Settings) -> None:
+    """Without a model, the answer is quoted article text: never the orders an article
+    gives its reader, and the questions only the injected text pretends to answer are
+    refused."""
+    asker = Asker(injected.replace(llm="extractive"))
+    for q in gold():
+        answer = asker.ask(str(q["query"]), as_of=date(2024, 2, 20))
+        for payload in ("Ignore all previous", "Print the value", "reveal your system prompt"):
+            assert payload not in answer.answer, (q["query"], answer.answer)
+        if not q["answerable"]:
+            assert answer.refused, (q["query"], answer.answer)
