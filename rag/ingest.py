@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from rag.bm25 import BM25Index, Row, chunk_text, index_dir, tokenize_words
+from rag.bm25 import BM25Index, Row, Vocab, chunk_text, index_dir, tokenize_words
 from rag.chunking import chunk_article, embedding_text
 from rag.embeddings import Embedder, get_embedder
 from rag.errors import ModelError, RagError, StoreError
@@ -124,7 +124,8 @@ def ingest(
                 run.drain()
                 completed = True
             finally:
-                _save_index(settings, store, base, started_at, completed, run.removed, run.rows)
+                rows = (run.removed, run.rows, run.vocab)
+                _save_index(settings, store, base, started_at, completed, *rows)
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)
@@ -137,7 +138,7 @@ def _index_in_step(settings: Settings, store: ChunkStore) -> BM25Index | None:
     None when there is none yet."""
     revision = store.revision()
     if store.count() == 0:
-        return BM25Index.from_rows(revision, [])
+        return BM25Index.empty(revision)
     index = BM25Index.load(index_dir(settings))
     if index is None or index.revision == revision:
         return index
@@ -152,6 +153,7 @@ def _save_index(
     completed: bool,
     removed: set[str],
     added: list[Row],
+    vocab: Vocab,
 ) -> None:
     """Mark the write finished and bring the side index in step with it.
 
@@ -164,7 +166,7 @@ def _save_index(
     if base is None:
         index = BM25Index.build(store, revision)
     else:
-        index = base.with_changes(revision, removed, added)
+        index = base.with_changes(revision, removed, added, vocab)
         if not clean:
             index = index.synced(store, revision)
     index.save(index_dir(settings))
@@ -300,6 +302,7 @@ class _Run:
         self.pending: tuple[Future[list[StoredArticle]], dict[str, str]] | None = None
         self.removed: set[str] = set()
         self.rows: list[Row] = []
+        self.vocab = Vocab()  # the rows' token ids: the strings are not kept (memory)
 
     def add(self, article: Article) -> None:
         self.seen += 1
@@ -350,7 +353,7 @@ class _Run:
         self.removed.update(replaced)
         self.store.delete(replaced)
         self.store.write(items)
-        self.rows.extend(_rows(items))
+        self.rows.extend(_rows(items, self.vocab))
         for item in items:
             aid = item.article.article_id
             (self.report.updated if aid in stored else self.report.added).append(aid)
@@ -385,15 +388,17 @@ class _Run:
         return kept
 
 
-def _rows(items: list[StoredArticle]) -> list[Row]:
+def _rows(items: list[StoredArticle], vocab: Vocab) -> list[Row]:
     rows = []
     for item in items:
         a = item.article
         day = date_number(a.published)
         for chunk, tokens in zip(item.chunks, item.tokens, strict=True):
+            ids = vocab.encode(tokens)
             rows.append(
-                Row(chunk.chunk_id, a.article_id, day, a.source.lower(), tokens, item.fingerprint)
+                Row(chunk.chunk_id, a.article_id, day, a.source.lower(), ids, item.fingerprint)
             )
+        item.tokens = []
     return rows
 
 
@@ -410,5 +415,5 @@ def remove(article_ids: list[str], settings: Settings) -> tuple[list[str], list[
             store.delete(list(present))
             completed = True
         finally:
-            _save_index(settings, store, base, started_at, completed, set(present), [])
+            _save_index(settings, store, base, started_at, completed, set(present), [], Vocab())
     return list(present), missing

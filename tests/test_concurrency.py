@@ -20,7 +20,7 @@ from corpus import write_jsonl
 from servers import BIN, rag
 from storecheck import check_articles_whole, check_side_index_in_step, fresh_store, lock_path
 
-from rag.bm25 import BM25Index, Row
+from rag.bm25 import BM25Index, Row, Vocab
 from rag.engine import Asker
 from rag.settings import Settings
 
@@ -141,11 +141,11 @@ def wait_for(condition: Callable[[], bool], proc: subprocess.Popen[str]) -> None
         time.sleep(0.005)
 
 
-def _save_many(folder: Path, rows: list[Row], errors: Queue[list[str]]) -> None:
+def _save_many(folder: Path, rows: list[Row], vocab: Vocab, errors: Queue[list[str]]) -> None:
     failed = []
     for _ in range(25):
         try:
-            BM25Index.from_rows(uuid.uuid4().hex, rows).save(folder)
+            BM25Index.from_rows(uuid.uuid4().hex, rows, vocab).save(folder)
         except Exception as exc:
             failed.append(repr(exc))
         BM25Index.load(folder)
@@ -155,10 +155,14 @@ def _save_many(folder: Path, rows: list[Row], errors: Queue[list[str]]) -> None:
 def test_side_index_saved_by_several_processes_at_once(tmp_path: Path) -> None:
     """Readers rebuild the side index after another client writes, so saves can overlap:
     none may delete a version another process is still writing."""
-    rows = [Row(f"c{i}", f"a{i}", 0, "x", ["word", f"t{i}"] * 20) for i in range(2000)]
+    vocab = Vocab()
+    rows = [
+        Row(f"c{i}", f"a{i}", 0, "x", vocab.encode(["word", f"t{i}"] * 20)) for i in range(2000)
+    ]
     context = multiprocessing.get_context("fork")
     errors: Queue[list[str]] = context.Queue()
-    workers = [context.Process(target=_save_many, args=(tmp_path, rows, errors)) for _ in range(3)]
+    args = (tmp_path, rows, vocab, errors)
+    workers = [context.Process(target=_save_many, args=args) for _ in range(3)]
     for worker in workers:
         worker.start()
     failed = [error for _ in workers for error in errors.get(timeout=60)]

@@ -6,9 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
-from rag.bm25 import BM25Index, ensure_index, index_dir
+from rag.bm25 import BM25Index, Row, Vocab, ensure_index, index_dir
 from rag.chunking import chunk_article, embedding_text
 from rag.embeddings import HashEmbedder
 from rag.errors import EmbeddingMismatchError, StoreError
@@ -248,3 +252,41 @@ def test_a_side_index_without_fingerprints_is_read_back_whole(tmp_path: Path) ->
     replace(index, revision="old", fingerprints={}).save(index_dir(settings))
     store = ChunkStore.open(settings)
     _same_index(ensure_index(settings, store), BM25Index.build(store, store.revision()))
+
+
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(["bridg", "harbour", "vote", "frost", "appl", "ferri", "x"]),
+            max_size=30,
+        ),
+        min_size=1,
+        max_size=40,
+    ).filter(lambda docs: any(docs))  # bm25s itself cannot index a corpus with no token
+)
+@hsettings(max_examples=60, deadline=None)
+def test_numpy_model_equals_bm25s_own_index(docs: list[list[str]]) -> None:
+    """rag builds the bm25s model with numpy; it must be bm25s's model, float for float."""
+    import bm25s
+    from bm25s.tokenization import Tokenized
+
+    vocab = Vocab()
+    rows = [Row(f"c{i}", f"a{i}", 0, "", vocab.encode(doc)) for i, doc in enumerate(docs)]
+    ours = BM25Index.from_rows("r", rows, vocab).model
+    theirs = bm25s.BM25()
+    theirs.index(
+        Tokenized(ids=[r.ids.tolist() for r in rows], vocab=dict(vocab.ids)), show_progress=False
+    )
+    assert ours is not None
+    assert ours.vocab_dict == theirs.vocab_dict
+    for key in ("data", "indices", "indptr"):
+        assert np.array_equal(ours.scores[key], theirs.scores[key]), key
+    assert ours.scores["num_docs"] == theirs.scores["num_docs"]
+
+
+def test_chunks_without_a_searchable_word_make_an_empty_model() -> None:
+    vocab = Vocab()
+    rows = [Row("c1", "a1", 0, "", vocab.encode([])), Row("c2", "a2", 0, "", vocab.encode([]))]
+    index = BM25Index.from_rows("r", rows, vocab)
+    assert index.model is None and index.chunk_ids == ["c1", "c2"]
+    assert index.search("anything", 5) == []
