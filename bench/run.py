@@ -4,10 +4,13 @@ For each corpus size (built from newsqa + BBC, then re-identified copies) it ing
 fresh store with rag and with a plain LlamaIndex pipeline (bench/ingest_bench.py), then times
 retrieval and extractive `ask` over the newsqa dev questions, warm (library API, one process)
 and cold (`rag ask` as a process), against the embedded store and through a real `chroma run`
-on loopback. Every measurement is its own child process, so peak RSS is its own. The query
-baseline is a plain LlamaIndex vector retriever over the same Chroma collection.
+on loopback. Through the server it also times what one client pays to catch up after
+another client has added articles. Every measurement is its own child process, so peak RSS
+is its own (summed over its process tree). The query baseline is a plain LlamaIndex vector
+retriever over the same Chroma collection.
 
 Usage: python bench/run.py [--sizes 1000,5000,10000,50000] [--out bench/out]
+                           [--baseline-from OLD/results.json]
 """
 
 from __future__ import annotations
@@ -198,12 +201,48 @@ def dir_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
 
 
-def measure(size: int, limit: int, runs: int) -> dict[str, Any]:
+def child_catchup(data_dir: str, url: str, extra: str) -> dict[str, Any]:
+    """Client A searches, client B adds a few articles, A catches up (see README, Scaling)."""
+    from rag.bm25 import BM25Index, ensure_index
+    from rag.ingest import ingest
+    from rag.store import ChunkStore
+
+    a = _settings(data_dir, url)
+    b = a.replace(data_dir=Path(data_dir) / "client-b")
+    store = ChunkStore.open(a)
+    before = ensure_index(a, store)  # A's side index, in step
+    report = ingest([extra], b)
+    started = time.perf_counter()
+    after = ensure_index(a, store)
+    catchup = time.perf_counter() - started
+    assert len(after.chunk_ids) == len(before.chunk_ids) + report.chunks
+    store.bump_revision()
+    started = time.perf_counter()
+    ensure_index(a, store)
+    unchanged = time.perf_counter() - started
+    started = time.perf_counter()
+    BM25Index.build(store, store.revision())
+    rebuild = time.perf_counter() - started
+    return {"added_articles": len(report.added), "catchup_s": catchup,
+            "unchanged_s": unchanged, "rebuild_s": rebuild}  # fmt: skip
+
+
+CHILDREN["catchup"] = child_catchup
+ADDED = 10  # articles client B adds in the catch-up measurement
+
+
+def measure(
+    size: int, limit: int, runs: int, baseline: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Everything for one corpus size, in a temp dir that is removed afterwards."""
     with tempfile.TemporaryDirectory(prefix=f"rag-bench-{size}-") as tmp:
         corpus, data_dir = Path(tmp) / "corpus.jsonl", Path(tmp) / "data"
-        build_corpus(size, corpus)
-        baseline = ingest_bench.measure("baseline", corpus)
+        build_corpus(size + ADDED, corpus)
+        lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
+        corpus.write_text("".join(lines[:size]), encoding="utf-8")
+        extra = Path(tmp) / "added.jsonl"
+        extra.write_text("".join(lines[size:]), encoding="utf-8")
+        baseline = baseline or ingest_bench.measure("baseline", corpus)
         ours = in_child("ingest", str(corpus), str(data_dir))
         ingest = {
             **ours,
@@ -214,6 +253,7 @@ def measure(size: int, limit: int, runs: int) -> dict[str, Any]:
         embedded = queries(data_dir, "", limit, runs)
         with chroma_serving(data_dir / "chroma") as url:
             server = queries(data_dir, url, limit, runs)
+            server["catchup"] = in_child("catchup", str(data_dir), url, str(extra))
     return {"size": size, "ingest": ingest, "baseline_ingest": baseline, "embedded": embedded,
             "server": server}  # fmt: skip
 
@@ -246,6 +286,15 @@ def print_table(label: str, rows: list[dict[str, Any]]) -> None:
                 f" {c['first_byte']['p50_ms'] / 1000:>7.2f}/{c['total']['p50_ms'] / 1000:<8.2f}"
                 f" {c['baseline_total']['p50_ms'] / 1000:>8.2f}s"
             )
+
+
+def print_catchup(rows: list[dict[str, Any]]) -> None:
+    print(f"\n{'size':>6} {'client catch-up s':>17} {'no change s':>11} {'full rebuild s':>14}")
+    for r in rows:
+        c = r["server"].get("catchup")
+        if c:
+            print(f"{r['size']:>6} {c['catchup_s']:>17.2f} {c['unchanged_s']:>11.2f} "
+                  f"{c['rebuild_s']:>14.1f}")  # fmt: skip
 
 
 def plot(label: str, rows: list[dict[str, Any]], out: Path) -> None:
@@ -292,6 +341,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--questions", type=int, default=100, help="dev questions timed warm")
     parser.add_argument("--cold-runs", type=int, default=10, help="`rag ask` processes per store")
+    parser.add_argument(
+        "--baseline-from",
+        type=Path,
+        help="reuse the LlamaIndex ingest figures of an earlier results.json (same sizes)",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -304,9 +358,14 @@ def main() -> None:
     label, rows = machine(), []
     print(f"machine: {label}")
     args.out.mkdir(parents=True, exist_ok=True)
+    reused: dict[int, dict[str, Any]] = {}
+    if args.baseline_from:
+        earlier = json.loads(args.baseline_from.read_text(encoding="utf-8"))["rows"]
+        reused = {r["size"]: {**r["baseline_ingest"], "reused_from": str(args.baseline_from)}
+                  for r in earlier}  # fmt: skip
     for size in (int(s) for s in args.sizes.split(",")):
         started = time.perf_counter()
-        rows.append(measure(size, args.questions, args.cold_runs))
+        rows.append(measure(size, args.questions, args.cold_runs, reused.get(size)))
         print(f"{size} articles measured in {time.perf_counter() - started:.0f} s", flush=True)
         # written after every size, so a long run that is stopped keeps what it measured
         (args.out / "results.json").write_text(
@@ -314,6 +373,7 @@ def main() -> None:
         )
         plot(label, rows, args.out / "scaling.png")
     print_table(label, rows)
+    print_catchup(rows)
     print(f"\nwrote {args.out / 'results.json'} and {args.out / 'scaling.png'}")
 
 
