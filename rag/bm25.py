@@ -173,8 +173,7 @@ class BM25Index:
             dtype=np.int64,
         )
         merged = Vocab(self.vocab)
-        to_merged = np.array([merged.ids.setdefault(t, len(merged.ids)) for t in vocab.tokens],
-                             dtype=np.int32)  # fmt: skip
+        to_merged = merged.encode(vocab.tokens)  # the added rows' ids, renumbered
         starts, ends = self.offsets[keep], self.offsets[keep + 1]
         lengths = np.concatenate([ends - starts, [len(r.ids) for r in added]]).astype(np.int64)
         flat = np.concatenate(
