@@ -276,8 +276,14 @@ class ChunkStore:
             offset += len(ids)
 
     def fingerprints(self) -> dict[str, str]:
-        """article_id -> fingerprint of every stored article (first chunks, page by page)."""
-        found: dict[str, str] = {}
+        """article_id -> fingerprint of every stored article."""
+        return {
+            str(meta["article_id"]): str(meta.get("fingerprint", ""))
+            for meta in self._iter_first_chunks()
+        }
+
+    def _iter_first_chunks(self) -> Iterator[Mapping[str, Any]]:
+        """Metadata of every article's first chunk (one row an article), page by page."""
         where: Any = {"chunk_index": 0}
         offset = 0
         while True:
@@ -287,9 +293,8 @@ class ChunkStore:
                 )
             )
             if not got["ids"]:
-                return found
-            for meta in got["metadatas"] or []:
-                found[str(meta["article_id"])] = str(meta.get("fingerprint", ""))
+                return
+            yield from got["metadatas"] or []
             offset += len(got["ids"])
 
     def iter_articles(
@@ -306,26 +311,25 @@ class ChunkStore:
                 yield cid, doc or "", dict(meta)
 
     def articles(self) -> list[ArticleInfo]:
-        """Every stored article (from its chunk metadata), newest first."""
-        infos: dict[str, ArticleInfo] = {}
-        counts: dict[str, int] = {}
-        for _, _, meta in self.iter_chunks(include_text=False):
-            aid = str(meta["article_id"])
-            counts[aid] = counts.get(aid, 0) + 1
-            if aid not in infos:
-                infos[aid] = ArticleInfo(
-                    article_id=aid,
-                    title=str(meta.get("title", "")),
-                    source=str(meta.get("source", "")),
-                    published=str(meta.get("published") or "") or None,
-                    url=str(meta.get("url", "")),
-                    path=str(meta.get("path", "")),
-                    content_hash=str(meta.get("content_hash", "")),
-                    chunks=int(meta.get("n_chunks", 0)),
-                )
-        for aid, info in infos.items():
-            info.chunks = counts[aid]
-        return sorted(infos.values(), key=lambda a: (a.published or "", a.article_id), reverse=True)
+        """Every stored article (from its first chunk's metadata), newest first.
+
+        Articles are written whole, so the chunk count recorded with the article is the
+        number stored; reading one row an article keeps ``rag list`` fast on a large store.
+        """
+        infos = [
+            ArticleInfo(
+                article_id=str(meta["article_id"]),
+                title=str(meta.get("title", "")),
+                source=str(meta.get("source", "")),
+                published=str(meta.get("published") or "") or None,
+                url=str(meta.get("url", "")),
+                path=str(meta.get("path", "")),
+                content_hash=str(meta.get("content_hash", "")),
+                chunks=int(meta.get("n_chunks", 0)),
+            )
+            for meta in self._iter_first_chunks()
+        ]
+        return sorted(infos, key=lambda a: (a.published or "", a.article_id), reverse=True)
 
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Passage]:
         """Passages for chunk ids, in the order asked (missing ids are dropped)."""
