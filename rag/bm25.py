@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -284,20 +285,26 @@ class BM25Index:
 
 
 def _rows(chunks: Iterable[tuple[str, str, dict[str, Any]]], vocab: Vocab) -> list[Row]:
-    """Side-index rows for chunks read back from Chroma: (chunk_id, text, metadata)."""
-    batch = list(chunks)
-    texts = [chunk_text(str(meta.get("title", "")), text) for _, text, meta in batch]
-    return [
-        Row(
-            cid,
-            str(meta.get("article_id", "")),
-            int(meta.get("published_int", 0) or 0),
-            str(meta.get("source_key", "")),
-            vocab.encode(tokens),
-            str(meta.get("fingerprint", "")),
+    """Side-index rows for chunks read back from Chroma: (chunk_id, text, metadata).
+
+    Read and tokenized a page at a time: only the token ids of every chunk are kept.
+    """
+    rows: list[Row] = []
+    iterator = iter(chunks)
+    while batch := list(itertools.islice(iterator, 2000)):
+        texts = [chunk_text(str(meta.get("title", "")), text) for _, text, meta in batch]
+        rows.extend(
+            Row(
+                cid,
+                str(meta.get("article_id", "")),
+                int(meta.get("published_int", 0) or 0),
+                str(meta.get("source_key", "")),
+                vocab.encode(tokens),
+                str(meta.get("fingerprint", "")),
+            )
+            for (cid, _, meta), tokens in zip(batch, tokenize_words(texts), strict=True)
         )
-        for (cid, _, meta), tokens in zip(batch, tokenize_words(texts), strict=True)
-    ]
+    return rows
 
 
 def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -313,41 +320,70 @@ def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
 K1, B = 1.5, 0.75  # bm25s's defaults (Lucene's BM25)
 
 
+BLOCK_TOKENS = 2_000_000  # tokens per block while building the model (bounds temporary memory)
+
+
 def _model(flat: np.ndarray, offsets: np.ndarray, vocab: list[str]) -> bm25s.BM25:
     """The bm25s model of documents given as token ids, computed with numpy.
 
     It equals ``bm25s.BM25().index(...)`` (Lucene idf and term-frequency scoring, the same
     float rounding) without that method's Python loops over every token, which at 50,000
-    articles cost minutes and gigabytes.
+    articles cost minutes and gigabytes. Two passes over blocks of documents: the first
+    counts document frequencies, the second scores each block's (term, document) pairs and
+    places them straight into the term-major arrays, so temporary memory stays per block.
     """
     bm25s = _bm25s()
     n_docs, n_vocab = len(offsets) - 1, len(vocab)
     lengths = np.diff(offsets)
-    doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
-    pairs, tf = np.unique(doc_of * n_vocab + flat.astype(np.int64), return_counts=True)
-    docs, terms = pairs // n_vocab, pairs % n_vocab
-    df = np.bincount(terms, minlength=n_vocab)
-    idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+    blocks = _blocks(offsets)
+    df = np.zeros(n_vocab, dtype=np.int64)
+    for first, last in blocks:
+        _, terms, _ = _pairs(flat, offsets, first, last, n_vocab)
+        df += np.bincount(terms, minlength=n_vocab)
+    idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32).astype(np.float64)
     avg = float(lengths.mean()) if n_docs else 0.0
-    norm = K1 * ((1 - B) + B * lengths[docs] / avg) if avg else np.full(len(docs), K1)
-    tf64 = tf.astype(np.float32).astype(np.float64)
-    scores = (idf[terms].astype(np.float64) * (tf64 / (norm + tf64))).astype(np.float32)
-    order = np.argsort(terms, kind="stable")  # by term, then document
     indptr = np.zeros(n_vocab + 1, dtype=np.int64)
     np.cumsum(df, out=indptr[1:])
+    data = np.empty(int(indptr[-1]), dtype=np.float32)
+    indices = np.empty(int(indptr[-1]), dtype=np.int32)
+    fill = indptr[:-1].copy()  # next free slot of each term's column
+    for first, last in blocks:
+        docs, terms, tf = _pairs(flat, offsets, first, last, n_vocab)
+        order = np.argsort(terms, kind="stable")  # by term, then document
+        docs, terms, tf = docs[order], terms[order], tf[order]
+        norm = K1 * ((1 - B) + B * lengths[docs] / avg) if avg else np.full(len(docs), K1)
+        tf64 = tf.astype(np.float32).astype(np.float64)
+        scores = (idf[terms] * (tf64 / (norm + tf64))).astype(np.float32)
+        uniq, start, count = np.unique(terms, return_index=True, return_counts=True)
+        slots = fill[terms] + (np.arange(len(terms)) - np.repeat(start, count))
+        data[slots], indices[slots] = scores, docs
+        fill[uniq] += count
     model = bm25s.BM25(k1=K1, b=B)
-    model.scores = {
-        "data": scores[order],
-        "indices": docs[order].astype(np.int32),
-        "indptr": indptr,
-        "num_docs": n_docs,
-    }
+    model.scores = {"data": data, "indices": indices, "indptr": indptr, "num_docs": n_docs}
     vocab_dict = {t: i for i, t in enumerate(vocab)}
     vocab_dict.setdefault("", n_vocab)  # bm25s's empty token, for queries with no known word
     model.vocab_dict = vocab_dict
     model.unique_token_ids_set = set(vocab_dict.values())
     model.nonoccurrence_array = None  # Lucene scoring needs none
     return model
+
+
+def _blocks(offsets: np.ndarray) -> list[tuple[int, int]]:
+    """Document ranges [first, last) of about ``BLOCK_TOKENS`` tokens each."""
+    n_docs = len(offsets) - 1
+    cuts = np.searchsorted(offsets, np.arange(0, int(offsets[-1]), BLOCK_TOKENS), side="right")
+    bounds = sorted({0, n_docs, *(int(c) - 1 for c in cuts if 0 < c - 1 < n_docs)})
+    return list(itertools.pairwise(bounds))
+
+
+def _pairs(
+    flat: np.ndarray, offsets: np.ndarray, first: int, last: int, n_vocab: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(document, term, count) of every distinct term in documents [first, last)."""
+    lo, hi = int(offsets[first]), int(offsets[last])
+    doc_of = np.repeat(np.arange(first, last, dtype=np.int64), np.diff(offsets[first : last + 1]))
+    keys, tf = np.unique(doc_of * n_vocab + flat[lo:hi].astype(np.int64), return_counts=True)
+    return (keys // n_vocab).astype(np.int32), (keys % n_vocab).astype(np.int32), tf
 
 
 def ensure_index(settings: Settings, store: ChunkStore) -> BM25Index:

@@ -254,8 +254,9 @@ def test_a_side_index_without_fingerprints_is_read_back_whole(tmp_path: Path) ->
     _same_index(ensure_index(settings, store), BM25Index.build(store, store.revision()))
 
 
+@pytest.mark.parametrize("block", [7, 2_000_000])  # many blocks, and one
 @given(
-    st.lists(
+    docs=st.lists(
         st.lists(
             st.sampled_from(["bridg", "harbour", "vote", "frost", "appl", "ferri", "x"]),
             max_size=30,
@@ -265,14 +266,20 @@ def test_a_side_index_without_fingerprints_is_read_back_whole(tmp_path: Path) ->
     ).filter(lambda docs: any(docs))  # bm25s itself cannot index a corpus with no token
 )
 @hsettings(max_examples=60, deadline=None)
-def test_numpy_model_equals_bm25s_own_index(docs: list[list[str]]) -> None:
+def test_numpy_model_equals_bm25s_own_index(docs: list[list[str]], block: int) -> None:
     """rag builds the bm25s model with numpy; it must be bm25s's model, float for float."""
     import bm25s
     from bm25s.tokenization import Tokenized
 
+    import rag.bm25
+
     vocab = Vocab()
     rows = [Row(f"c{i}", f"a{i}", 0, "", vocab.encode(doc)) for i, doc in enumerate(docs)]
-    ours = BM25Index.from_rows("r", rows, vocab).model
+    saved, rag.bm25.BLOCK_TOKENS = rag.bm25.BLOCK_TOKENS, block
+    try:
+        ours = BM25Index.from_rows("r", rows, vocab).model
+    finally:
+        rag.bm25.BLOCK_TOKENS = saved
     theirs = bm25s.BM25()
     theirs.index(
         Tokenized(ids=[r.ids.tolist() for r in rows], vocab=dict(vocab.ids)), show_progress=False
