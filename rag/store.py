@@ -31,6 +31,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 SCHEMA = 1
 PAGE = 2000
+FIRST_CHUNK_PAGE = 20_000  # metadata only, one row an article
 
 
 @dataclass
@@ -283,13 +284,16 @@ class ChunkStore:
         }
 
     def _iter_first_chunks(self) -> Iterator[Mapping[str, Any]]:
-        """Metadata of every article's first chunk (one row an article), page by page."""
+        """Metadata of every article's first chunk (one row an article), page by page.
+
+        Pages are large: each one re-scans the rows before its offset.
+        """
         where: Any = {"chunk_index": 0}
         offset = 0
         while True:
             got = self._call(
                 lambda o=offset: self.collection.get(
-                    where=where, include=["metadatas"], limit=PAGE, offset=o
+                    where=where, include=["metadatas"], limit=FIRST_CHUNK_PAGE, offset=o
                 )
             )
             if not got["ids"]:
