@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from rag.dates import WEEKDAYS
 from rag.text import STOPWORDS
 
 Kind = Literal["name", "number", "time"]
@@ -48,7 +49,7 @@ _MONTHS = (
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec"
 )
-_DAYS = "monday tuesday wednesday thursday friday saturday sunday"
+_DAYS = " ".join(WEEKDAYS)
 _CALENDAR = frozenset(f"{_MONTHS} {_DAYS}".split())
 _TIME = re.compile(
     rf"\b(?:{_MONTHS.replace(' ', '|')}|{_DAYS.replace(' ', '|')})\b"
