@@ -271,9 +271,7 @@ class ChunkStore:
             ids = got["ids"]
             if not ids:
                 return
-            documents = got.get("documents") or [""] * len(ids)
-            for cid, doc, meta in zip(ids, documents, got["metadatas"] or [], strict=False):
-                yield cid, doc or "", dict(meta)
+            yield from _chunk_rows(got)
             offset += len(ids)
 
     def fingerprints(self) -> dict[str, str]:
@@ -310,9 +308,7 @@ class ChunkStore:
             got = self._call(
                 lambda w=where: self.collection.get(where=w, include=["metadatas", "documents"])
             )
-            documents = got.get("documents") or [""] * len(got["ids"])
-            for cid, doc, meta in zip(got["ids"], documents, got["metadatas"] or [], strict=False):
-                yield cid, doc or "", dict(meta)
+            yield from _chunk_rows(got)
 
     def articles(self) -> list[ArticleInfo]:
         """Every stored article (from its first chunk's metadata), newest first.
@@ -392,3 +388,10 @@ def passage_from(chunk_id: str, text: str, meta: dict[str, Any]) -> Passage:
         start=int(meta.get("start", 0)),
         end=int(meta.get("end", 0)),
     )
+
+
+def _chunk_rows(got: Any) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(chunk_id, text, metadata) of a Chroma ``get`` result ("" when text was not asked)."""
+    documents = got.get("documents") or [""] * len(got["ids"])
+    for cid, doc, meta in zip(got["ids"], documents, got["metadatas"] or [], strict=False):
+        yield cid, doc or "", dict(meta)
