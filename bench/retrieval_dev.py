@@ -13,7 +13,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from rag.metrics import hit_at_k, mrr_at_k
+from rag.eval.metrics import hit_at_k, mrr_at_k
 from rag.retrieve import Searcher
 from rag.settings import Settings
 

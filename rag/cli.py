@@ -460,9 +460,9 @@ def eval_run(
 ) -> None:
     """Ask every question of DATASET and score retrieval, answers, citations and refusals."""
     with _errors():
-        from rag.dataset import load_dataset
-        from rag.evaluation import run_eval, write_run
-        from rag.report import headline, html_report, summary_table, tag_table
+        from rag.eval.dataset import load_dataset
+        from rag.eval.report import headline, html_report, summary_table, tag_table
+        from rag.eval.run import run_eval, write_run
 
         settings = _answer_settings(data_dir, collection, chroma_url, embedding, k, llm, base_url)
         gold = load_dataset(dataset)
@@ -535,8 +535,8 @@ def eval_compare(
     with _errors():
         from dataclasses import asdict
 
-        from rag.compare import compare
-        from rag.report import comparison_table
+        from rag.eval.compare import compare
+        from rag.eval.report import comparison_table
 
         result = compare(a, b, fail_on_drop)
         if as_json:

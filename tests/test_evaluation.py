@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import math
@@ -14,15 +15,15 @@ import pytest
 from typer.testing import CliRunner
 
 from rag.cli import app
-from rag.compare import compare
-from rag.dataset import Evidence, GoldQuestion, load_dataset
 from rag.errors import InputError, RagError
-from rag.evaluation import EvalRun, evaluate, summarize_results, write_run
-from rag.judge import Judge, cache_key
+from rag.eval.compare import compare
+from rag.eval.dataset import Evidence, GoldQuestion, load_dataset
+from rag.eval.judge import Judge, cache_key
+from rag.eval.report import failure_reason, html_report
+from rag.eval.run import EvalRun, evaluate, summarize_results, write_run
+from rag.eval.scoring import metric_names, score
 from rag.llm import ScriptedChat
 from rag.readers import read_path
-from rag.report import failure_reason, html_report
-from rag.scoring import metric_names, score
 from rag.types import Answer, Citation, Passage
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -471,3 +472,27 @@ def test_rag_eval_run_and_help_and_empty_store(tmp_path: Path) -> None:
     assert empty.exit_code == 1 and "no articles yet" in empty.stderr
     missing = runner.invoke(app, ["eval", str(tmp_path / "nope.jsonl")])
     assert missing.exit_code == 1 and "cannot read dataset" in missing.stderr
+
+
+# --- the package boundary ----------------------------------------------------------------
+
+
+def test_the_core_library_never_imports_the_eval_package() -> None:
+    """rag.eval imports the core; nothing in rag/ outside rag/eval/ and the CLI imports it."""
+    core = [
+        path
+        for path in (ROOT / "rag").rglob("*.py")
+        if path.relative_to(ROOT / "rag").parts[0] not in {"eval", "cli", "cli.py"}
+    ]
+    assert len(core) > 20
+    offenders = []
+    for path in core:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            if any(n == "rag.eval" or n.startswith("rag.eval.") for n in names):
+                offenders.append(path.relative_to(ROOT).as_posix())
+    assert offenders == []

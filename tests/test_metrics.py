@@ -1,8 +1,8 @@
-"""Hand-worked cases for rag.metrics; each expected number is derived in a comment."""
+"""Hand-worked cases for rag.eval.metrics; each expected number is derived in a comment."""
 
 import pytest
 
-from rag.metrics import (
+from rag.eval.metrics import (
     STOPWORDS,
     MetricSummary,
     chunk_is_relevant,

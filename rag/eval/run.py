@@ -1,6 +1,6 @@
 """Batch evaluation: ask every gold question, score each answer, summarize the run.
 
-Scoring is ``rag.scoring`` (metric definitions in ``rag.metrics``). A question whose ask
+Scoring is ``rag.eval.scoring`` (metric definitions in ``rag.eval.metrics``). A question whose ask
 fails keeps its error and counts as *invalid* for the metrics that would have applied, so
 one failure never aborts the run nor silently lifts a mean. With a corpus, the run gets a
 fresh temporary store and the user's store is never touched.
@@ -19,13 +19,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from rag import metrics as m
-from rag.dataset import Dataset, GoldQuestion
 from rag.errors import RagError
-from rag.scoring import LATENCY, applicable, metric_names, score
+from rag.eval import metrics as m
+from rag.eval.dataset import Dataset, GoldQuestion
+from rag.eval.scoring import LATENCY, applicable, metric_names, score
 
 if TYPE_CHECKING:
-    from rag.judge import Judge
+    from rag.eval.judge import Judge
     from rag.settings import Settings
     from rag.types import Answer, Passage
 
@@ -208,7 +208,7 @@ def by_tag(results: Sequence[QuestionResult], names: Sequence[str]) -> dict[str,
 
 def git_commit(folder: Path | None = None) -> str | None:
     """HEAD of the checkout holding rag (suffixed "-dirty" with local edits), or None."""
-    folder = folder or Path(__file__).resolve().parent.parent
+    folder = folder or Path(__file__).resolve().parents[2]
     try:
         head = _git(folder, "rev-parse", "HEAD")
         dirty = _git(folder, "status", "--porcelain", "--untracked-files=no")
@@ -308,7 +308,7 @@ def run_eval(
 def _judge(spec: str | None, settings: Settings) -> Judge | None:
     if not spec:
         return None
-    from rag.judge import Judge
+    from rag.eval.judge import Judge
     from rag.llm import get_chat_model
 
     return Judge(get_chat_model(spec, settings), cache_dir=settings.data_dir / "judge-cache")

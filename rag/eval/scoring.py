@@ -1,6 +1,6 @@
 """Scoring one answer against its gold question: every deterministic metric of EVAL.md.
 
-The definitions live in ``rag.metrics``; this module decides which apply to a question.
+The definitions live in ``rag.eval.metrics``; this module decides which apply to a question.
 A metric that does not apply is None (skipped, never 0); a refused answerable question
 scores 0 on the answer metrics.
 """
@@ -11,10 +11,10 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from rag import metrics as m
+from rag.eval import metrics as m
 
 if TYPE_CHECKING:
-    from rag.dataset import GoldQuestion
+    from rag.eval.dataset import GoldQuestion
     from rag.types import Answer, Passage
 
 ANSWER_METRICS = ("exact_match", "token_f1", "contains")

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag import prompts
-from rag.metrics import judge_pass, parse_judge_verdict
+from rag.eval.metrics import judge_pass, parse_judge_verdict
 
 if TYPE_CHECKING:
-    from rag.dataset import GoldQuestion
-    from rag.evaluation import QuestionResult
+    from rag.eval.dataset import GoldQuestion
+    from rag.eval.run import QuestionResult
     from rag.llm import ChatModel
     from rag.types import Answer
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from rag.compare import Comparison
-    from rag.evaluation import EvalRun, QuestionResult
+    from rag.eval.compare import Comparison
+    from rag.eval.run import EvalRun, QuestionResult
 
 TAG_COLUMNS = {
     "hit@5": "hit@5",

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import RagError
-from rag.evaluation import EvalRun, QuestionResult, load_run
-from rag.metrics import MetricSummary, paired_bootstrap_delta
-from rag.scoring import JUDGE_METRICS, LATENCY
+from rag.eval.metrics import MetricSummary, paired_bootstrap_delta
+from rag.eval.run import EvalRun, QuestionResult, load_run
+from rag.eval.scoring import JUDGE_METRICS, LATENCY
 
 LOWER_IS_BETTER = frozenset({"false_refusal_rate", "error_rate", LATENCY})
 UNGATED = frozenset({LATENCY, *JUDGE_METRICS})
