@@ -18,7 +18,7 @@ from rag.cli import app
 from rag.errors import InputError, RagError
 from rag.eval.compare import compare
 from rag.eval.dataset import Evidence, GoldQuestion, load_dataset
-from rag.eval.judge import Judge, cache_key
+from rag.eval.judge import Judge, JudgeScores, cache_key
 from rag.eval.report import failure_reason, html_report
 from rag.eval.run import EvalRun, evaluate, summarize_results, write_run
 from rag.eval.scoring import metric_names, score
@@ -338,6 +338,25 @@ def test_judge_replies_are_cached_and_failures_are_invalid(tmp_path: Path) -> No
     assert retried.metrics["judge_faithfulness"] is None  # no claims: skipped, not invalid
     assert "judge_faithfulness" not in retried.invalid
     assert cache_key("m", "p", {"a": "1"}) != cache_key("m2", "p", {"a": "1"})
+
+
+def test_the_judge_returns_scores_and_the_runner_merges_them(tmp_path: Path) -> None:
+    a = _p("A", "Muharrem Ince withdrew.")
+    judge = Judge(ScriptedChat(['{"score": 2}', "not json"]), cache_dir=tmp_path)
+    scores = judge.assess(_q(), _answer("Muharrem Ince withdrew. [1]", cited=[a]))
+    assert scores == JudgeScores(
+        metrics={"judge_correctness": 2.0, "judge_pass": 0.0},
+        invalid=["judge_faithfulness"],
+        replies={
+            "judge_correctness": {"reply": '{"score": 2}', "note": "", "invalid": False},
+            "judge_faithfulness": {
+                "reply": "not json", "note": "not the JSON asked for", "invalid": True
+            },
+        },
+    )  # fmt: skip
+    judge_imports = ast.parse((ROOT / "rag" / "eval" / "judge.py").read_text(encoding="utf-8"))
+    modules = {n.module for n in ast.walk(judge_imports) if isinstance(n, ast.ImportFrom)}
+    assert "rag.eval.run" not in modules  # the judge knows nothing of result rows
 
 
 def test_refused_answerable_gets_the_lowest_judge_score_without_a_call(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,6 @@ from rag.eval.metrics import judge_pass, parse_judge_verdict
 
 if TYPE_CHECKING:
     from rag.eval.dataset import GoldQuestion
-    from rag.eval.run import QuestionResult
     from rag.llm import ChatModel
     from rag.types import Answer
 
@@ -36,6 +35,27 @@ class Verdict:
     invalid: bool = False
     reply: str = ""
     note: str = ""
+
+
+@dataclass
+class JudgeScores:
+    """What the judge made of one answer: metric values, invalid metrics, the raw replies."""
+
+    metrics: dict[str, float | None] = field(default_factory=dict)
+    invalid: list[str] = field(default_factory=list)
+    replies: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, name: str, verdict: Verdict) -> None:
+        """Record one verdict: its value, or the metric as invalid."""
+        if verdict.invalid:
+            self.invalid.append(name)
+        else:
+            self.metrics[name] = verdict.value
+        self.replies[name] = {
+            "reply": verdict.reply,
+            "note": verdict.note,
+            "invalid": verdict.invalid,
+        }
 
 
 class Judge:
@@ -67,42 +87,30 @@ class Judge:
         claims, supported = counts
         return Verdict(supported / claims if claims else None, reply=reply)
 
-    def assess(self, q: GoldQuestion, answer: Answer, row: QuestionResult) -> None:
-        """Add judge metrics to a scored row (invalid verdicts listed in ``row.invalid``)."""
+    def assess(self, q: GoldQuestion, answer: Answer) -> JudgeScores:
+        """The judge metrics of one answer (invalid verdicts listed, never scored)."""
+        scores = JudgeScores()
         if q.answerable and q.golds:
-            self._correctness(q, answer, row)
+            self._correctness(q, answer, scores)
         if not answer.refused:
             sources = "\n\n".join(f"[{c.n}] {c.passage.text}" for c in answer.citations)
-            self._record(
-                row,
+            scores.add(
                 "judge_faithfulness",
-                lambda: self.faithfulness(answer.answer, sources or "(none)"),
+                _verdict(lambda: self.faithfulness(answer.answer, sources or "(none)")),
             )
+        return scores
 
-    def _correctness(self, q: GoldQuestion, answer: Answer, row: QuestionResult) -> None:
+    def _correctness(self, q: GoldQuestion, answer: Answer, scores: JudgeScores) -> None:
         if answer.refused:  # a refused answerable question scores the minimum, no call needed
-            row.metrics.update(judge_correctness=1.0, judge_pass=0.0)
+            scores.metrics.update(judge_correctness=1.0, judge_pass=0.0)
             return
         reference = " / ".join(q.golds)
-        verdict = self._record(
-            row, "judge_correctness", lambda: self.correctness(q.query, reference, answer.answer)
-        )
+        verdict = _verdict(lambda: self.correctness(q.query, reference, answer.answer))
+        scores.add("judge_correctness", verdict)
         if verdict.value is None:
-            row.invalid.append("judge_pass")
+            scores.invalid.append("judge_pass")
             return
-        row.metrics["judge_pass"] = float(judge_pass(int(verdict.value)))
-
-    def _record(self, row: QuestionResult, name: str, call: Any) -> Verdict:
-        try:
-            verdict: Verdict = call()
-        except Exception as exc:  # a failed judge call is an invalid verdict, not a crash
-            verdict = Verdict(None, True, "", f"judge call failed: {exc}")
-        if verdict.invalid:
-            row.invalid.append(name)
-        else:
-            row.metrics[name] = verdict.value
-        row.judge[name] = {"reply": verdict.reply, "note": verdict.note, "invalid": verdict.invalid}
-        return verdict
+        scores.metrics["judge_pass"] = float(judge_pass(int(verdict.value)))
 
     def _ask(self, template: str, inputs: dict[str, str], valid: Callable[[str], bool]) -> str:
         """The judge's reply, from the cache or the model (only valid replies are cached)."""
@@ -139,6 +147,14 @@ class Judge:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps({"model": self.name, "reply": reply}), encoding="utf-8")
         tmp.replace(path)
+
+
+def _verdict(call: Callable[[], Verdict]) -> Verdict:
+    """The verdict of a judge call; a call that fails is an invalid verdict, not a crash."""
+    try:
+        return call()
+    except Exception as exc:
+        return Verdict(None, True, "", f"judge call failed: {exc}")
 
 
 def cache_key(model: str, prompt: str, inputs: dict[str, str]) -> str:

@@ -136,7 +136,10 @@ def _ask_one(
     row.metrics[LATENCY] = row.latency_s
     _fill_answer(row, answer)
     if judge is not None:
-        judge.assess(q, answer, row)
+        scores = judge.assess(q, answer)
+        row.metrics.update(scores.metrics)
+        row.invalid.extend(scores.invalid)
+        row.judge.update(scores.replies)
     return row
 
 
