@@ -90,12 +90,40 @@ def canonical_url(url: str) -> str:
 
 
 def url_host(url: str) -> str:
-    """The host of a URL without ``www.``, or an empty string."""
+    """The host of a URL as an outlet key (no ``www.``), or an empty string."""
     try:
         host = urlsplit(url.strip()).hostname or ""
     except ValueError:
         return ""
-    return host.removeprefix("www.")
+    return outlet_key(host)
+
+
+# --- outlets -----------------------------------------------------------------------------------
+
+_SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "news"}
+
+
+def outlet_key(outlet: str) -> str:
+    """How an outlet name or host is stored and compared: lowercase, single spaces, no ``www.``."""
+    return " ".join(outlet.lower().split()).removeprefix("www.")
+
+
+def outlet_stem(outlet: str) -> str:
+    """The name a host stands for ("edition.cnn.com", "bbc.co.uk" -> "cnn", "bbc"); a name
+    that is not a host is its own key."""
+    key = outlet_key(outlet)
+    if " " in key or "." not in key:
+        return key
+    labels = key.split(".")[:-1]  # drop the top-level domain
+    if len(labels) > 1 and labels[-1] in _SECOND_LEVEL:
+        labels = labels[:-1]
+    return labels[-1] or key
+
+
+def same_outlet(wanted: str, outlet: str) -> bool:
+    """Whether ``--source wanted`` means this outlet: names and hosts alike, with or without
+    ``www.``, case-insensitively ("cnn.com" and "CNN" are one outlet)."""
+    return outlet_key(wanted) == outlet_key(outlet) or outlet_stem(wanted) == outlet_stem(outlet)
 
 
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|\||,|\band\b|&)\s*")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from rag.articles import outlet_key
 from rag.bm25 import BM25Index, Row, Vocab, chunk_text, index_dir, tokenize_words
 from rag.chunking import chunk_article, embedding_text
 from rag.embeddings import Embedder, get_embedder
@@ -396,7 +397,7 @@ def _rows(items: list[StoredArticle], vocab: Vocab) -> list[Row]:
         for chunk, tokens in zip(item.chunks, item.tokens, strict=True):
             ids = vocab.encode(tokens)
             rows.append(
-                Row(chunk.chunk_id, a.article_id, day, a.source.lower(), ids, item.fingerprint)
+                Row(chunk.chunk_id, a.article_id, day, outlet_key(a.source), ids, item.fingerprint)
             )
         item.tokens = []
     return rows

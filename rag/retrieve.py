@@ -14,10 +14,11 @@ import numpy as np
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
+from rag.articles import outlet_key, same_outlet
 from rag.bm25 import BM25Index, ensure_index
 from rag.dates import DateWindow, relative_window
 from rag.embeddings import Embedder, get_embedder
-from rag.store import ChunkStore, date_number, passage_from
+from rag.store import ChunkStore, date_number
 from rag.types import Passage
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ class Searcher:
             found.update((p.chunk_id, p) for p in dense)
             lists.append((self.tuning.dense_weight, [(p.chunk_id, p.article_id) for p in dense]))
         if mode in ("hybrid", "bm25"):
-            mask = _mask(index, filters, self._sources(index, filters))
+            mask = _mask(index, filters, _sources(index, filters))
             rows = [row for row, _ in index.search(question, self.tuning.candidates, mask)]
             ranked = [(index.chunk_ids[row], index.article_ids[row]) for row in rows]
             lists.append((self.tuning.bm25_weight, ranked))
@@ -137,31 +138,8 @@ class Searcher:
     def _dense(self, question: str, filters: Filters, index: BM25Index) -> list[Passage]:
         assert self.embedder is not None and self.store is not None
         vector = self.embedder.embed([question])[0]
-        where = _where(filters, self._sources(index, filters))
-        count = self.store.count()
-        if count == 0:
-            return []
-        got = self.store._call(
-            lambda: self.store.collection.query(
-                query_embeddings=[vector],
-                n_results=min(self.tuning.candidates, count),
-                where=where,
-                include=["metadatas", "documents", "distances"],
-            )
-        )
-        return [
-            passage_from(cid, doc or "", dict(meta))
-            for cid, doc, meta in zip(
-                got["ids"][0], got["documents"][0], got["metadatas"][0], strict=False
-            )
-        ]
-
-    def _sources(self, index: BM25Index, filters: Filters) -> list[str] | None:
-        if not filters.source:
-            return None
-        wanted = filters.source.strip().lower().removeprefix("www.")
-        known = set(index.sources)
-        return sorted(s for s in known if s == wanted or s.split(".")[0] == wanted) or [wanted]
+        where = _where(filters, _sources(index, filters))
+        return self.store.query(vector, self.tuning.candidates, where)
 
     def _date_prior(self, passage: Passage, as_of: date, window: DateWindow | None) -> float:
         if not passage.published:
@@ -222,6 +200,14 @@ def retrieved_view(ranking: list[Passage], limit: int = 50) -> list[Passage]:
             if len(articles) >= MIN_RETRIEVED_ARTICLES:
                 break
     return head + extra
+
+
+def _sources(index: BM25Index, filters: Filters) -> list[str] | None:
+    """The stored outlet keys ``--source`` means (names and hosts alike)."""
+    if not filters.source:
+        return None
+    wanted = filters.source
+    return sorted(s for s in set(index.sources) if same_outlet(wanted, s)) or [outlet_key(wanted)]
 
 
 def _where(filters: Filters, sources: list[str] | None) -> dict[str, Any] | None:

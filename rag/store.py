@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from rag.articles import outlet_key
 from rag.errors import EmbeddingMismatchError, StoreError
 from rag.types import Article, Chunk, Passage
 
@@ -249,7 +250,7 @@ class ChunkStore:
 
     def _max_batch(self) -> int:
         try:
-            return int(self.collection._client.get_max_batch_size())
+            return int(self.client.get_max_batch_size())
         except Exception:
             return 1000
 
@@ -331,6 +332,35 @@ class ChunkStore:
         ]
         return sorted(infos, key=lambda a: (a.published or "", a.article_id), reverse=True)
 
+    def query(
+        self, vector: np.ndarray, n: int, where: Mapping[str, Any] | None = None
+    ) -> list[Passage]:
+        """The dense search: the ``n`` chunks nearest to ``vector`` (best first) that match
+        ``where`` (a Chroma filter), each scored by its cosine similarity."""
+        count = self.count()
+        if count == 0 or n <= 0:
+            return []
+        got = self._call(
+            lambda: self.collection.query(
+                query_embeddings=[vector],
+                n_results=min(n, count),
+                where=dict(where) if where else None,
+                include=["metadatas", "documents", "distances"],
+            )
+        )
+        passages = []
+        for cid, doc, meta, distance in zip(
+            got["ids"][0],
+            (got["documents"] or [[]])[0],
+            (got["metadatas"] or [[]])[0],
+            (got["distances"] or [[]])[0],
+            strict=False,
+        ):
+            passage = passage_from(cid, doc or "", dict(meta))
+            passage.score = 1.0 - float(distance)
+            passages.append(passage)
+        return passages
+
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Passage]:
         """Passages for chunk ids, in the order asked (missing ids are dropped)."""
         if not chunk_ids:
@@ -361,7 +391,7 @@ def article_metadata(article: Article, content_hash: str, n_chunks: int) -> dict
         "article_id": article.article_id,
         "title": article.title,
         "source": article.source,
-        "source_key": article.source.lower(),
+        "source_key": outlet_key(article.source),
         "published": article.published or "",
         "published_int": date_number(article.published),
         "url": article.url,
