@@ -1,0 +1,704 @@
+"""Quotations in an English news article and who said them, by regular patterns.
+
+Direct quotes are the spans between double quotation marks (the cleaner has made every
+quotation mark straight), joined across paragraphs when a paragraph ends inside a quote
+and the next opens with one. A quote is speech when a cue names its speaker next to it
+(`"...," he said.`, `said Paul Sheard, economist at ...`, `X told reporters: "..."`,
+`according to X, Y "..."`) or when it stands as a sentence of its own after another
+speaker's quote (a continuation); scare quotes and titles have neither and are left out.
+Indirect speech is a sentence with a named, pronoun or role subject and a cue verb
+("X said (that) ...", "..., the firm said.", "according to X, ..."). The speaker is then
+resolved through the article's cast (`rag.quotes.speakers`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rag.quotes.speakers import (
+    CAP_RUN,
+    NOT_NAMES,
+    PRONOUNS,
+    ROLE_WORDS,
+    Cast,
+    Person,
+    clean_run,
+    is_role_word,
+    looks_like_org,
+    organisation_of,
+    split_descriptor,
+)
+from rag.text import sentence_spans
+
+__all__ = ["Quote", "extract_quotes"]
+
+
+@dataclass
+class Quote:
+    """One attributed quotation; ``text == article_text[start:end]``."""
+
+    article_id: str
+    text: str
+    start: int
+    end: int
+    kind: str  # "direct" or "indirect"
+    cue: str  # the cue verb as written ("said", "told", "according to"), "" for a continuation
+    speaker: str
+    descriptors: list[str] = field(default_factory=list)
+    organisation: str = ""
+    via: str = "name"  # how the speaker was found: name, pronoun, role, continuation
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict (for JSON and storage)."""
+        return asdict(self)
+
+
+# Cue verbs, as they follow a subject ("he said") or precede one ("said Mr Smith").
+_SAY = """
+    said says say told tells added adds stated states explained explains noted notes stressed
+    stresses emphasised emphasized emphasises emphasizes concluded concludes insisted insists
+    argued argues warned warns claimed claims admitted admits announced announces confirmed
+    confirms acknowledged acknowledges maintained maintains suggested suggests believes
+    believed predicted predicts revealed reveals replied replies responded responds commented
+    comments continued continues wrote writes tweeted tweets declared declares complained
+    complains agreed agrees disclosed discloses conceded concedes alleged alleges countered
+    counters hinted hints recalled recalls remarked remarks observed observes cautioned
+    cautions joked jokes quipped boasted boasts reckons reckoned thinks thought feels felt
+    assured assures promised promises vowed vows pledged pledges asked asks estimated
+    estimates forecast forecasts
+"""
+_OBJECT = """
+    denied denies rejected rejects dismissed dismisses accused accuses urged urges
+    criticised criticized criticises criticizes blamed blames demanded demands called calls
+    described describes praised praises condemned condemns questioned questions
+"""
+SAY_VERBS = frozenset(_SAY.split()) | {"pointed out", "points out"}
+OBJECT_VERBS = frozenset(_OBJECT.split())
+# Verbs that introduce indirect speech without quotation marks ("called", "described" and
+# "asked" name things too often to be trusted without quotes).
+INDIRECT_VERBS = (SAY_VERBS | OBJECT_VERBS) - {"called", "calls", "described", "describes"}
+INDIRECT_VERBS -= {"asked", "asks", "questioned", "questions", "thought", "felt"}
+
+_VERB = (
+    r"(?:pointed out|points out|" + "|".join(sorted(SAY_VERBS | OBJECT_VERBS, key=len)[::-1]) + ")"
+)
+_AUX = (
+    r"(?:(?:has|have|had|also|later|then|previously|already|repeatedly|again|once|"
+    r"recently|earlier|publicly|privately|simply|just|further|quickly|firmly|"
+    r"strongly|flatly|angrily|reportedly)\s+)*"
+)
+_DET_ROLE = (
+    r"(?i:the|a|an|one|another|its|his|her|their)\s+(?:[\w'’.-]+\s+){0,4}?"
+    r"(?:\d+-year-old|"
+    + "|".join(
+        sorted(
+            ROLE_WORDS
+            | {
+                "company",
+                "firm",
+                "group",
+                "government",
+                "club",
+                "side",
+                "team",
+                "bank",
+                "ministry",
+                "watchdog",
+                "commission",
+                "spokesperson",
+                "source",
+                "statement",
+                "report",
+                "agency",
+                "union",
+                "party",
+                "body",
+                "organisation",
+                "organization",
+                "regulator",
+                "retailer",
+                "airline",
+                "carrier",
+                "insurer",
+                "newspaper",
+                "broadcaster",
+                "network",
+                "court",
+                "star",
+                "singer",
+                "actor",
+                "actress",
+                "player",
+                "manager",
+                "boss",
+            },
+            key=len,
+        )[::-1]
+    )
+    + r")s?"
+    r"(?:\s+(?:for|at|of|from|with)\s+(?:the\s+)?" + CAP_RUN.pattern + r")?"
+)
+_NAME = r"(?:(?:[A-Z][\w'’-]*\s+)*?" + CAP_RUN.pattern + r")"
+_PRON = r"(?:he|she|they|it|He|She|They|It|I|We|we)"
+_LOWER_ROLE = "spokesman|spokeswoman|spokesperson|official|minister|analyst|economist|boss|coach"
+SUBJECT = (
+    rf"(?P<np>{_PRON}|{_DET_ROLE}|{_NAME}"
+    rf"|(?:[a-z]+\s+){{0,2}}(?:{_LOWER_ROLE}|manager|chief)\s+{CAP_RUN.pattern})"
+)
+APPOSITIVE = r"(?P<app>,\s*(?:who\s+[^,\"]{1,80}|[^,\"]{1,100}),)?"
+
+# "... he said" / "..., the official added" (subject then verb), anchored at the end of the
+# text before the verb.
+_SUBJECT_VERB = re.compile(rf"\b{SUBJECT}{APPOSITIVE}\s+{_AUX}(?P<verb>{_VERB})\b")
+# "said Paul Sheard, economist at Lehman Brothers" (verb then subject).
+_VERB_SUBJECT = re.compile(
+    rf"(?P<verb>{_VERB})\s+(?P<np>(?:(?:the|a|an|one)\s+)?(?:[\w'’-]+\s+){{0,3}}?"
+    rf"(?:{CAP_RUN.pattern}|(?:{'|'.join(sorted(ROLE_WORDS, key=len)[::-1])})s?)"
+    rf"(?:\s+(?:for|at|of|from)\s+(?:the\s+)?{CAP_RUN.pattern})?)"
+    r"(?:(?P<app>,\s*[^.\"]{1,120})(?=[.;!?\"]|$)|(?=\s*[.,;!?\"]|\s*$|\s+(?:on|in|at|"
+    r"during|after|yesterday|today|last|this|earlier|who)\b))"
+)
+_ACCORDING = re.compile(rf"\b[Aa]ccording to\s+(?P<np>{_PRON}\b|{_DET_ROLE}|(?:the\s+)?{_NAME})")
+_PASSIVE = re.compile(r"\b(?:is|was|were|be|been|being|are)\s+$")
+_THAT = re.compile(r"^(?:[^,\"]{0,60}?\s)?that\s+")
+_TOLD_OBJECT = re.compile(
+    r"(?:the\s+)?(?:(?:[A-Z][\w'’.-]*|BBC|MPs)\s+){0,5}?(?:[A-Z][\w'’.-]*|reporters|journalists"
+    r"|MPs|lawmakers|parliament|delegates|shareholders|investors|analysts|fans|viewers|"
+    r"listeners|readers|him|her|them|us|me|the\s+\w+)(?:'s\s+(?:[\w-]+\s+){0,3}?programme)?\s+"
+)
+_LEAD_IN = re.compile(
+    r"^(?:(?:but|and|however|meanwhile|yesterday|today|now|so|still|instead"
+    r"|also|separately|earlier|later)\b,?\s+|[^,\"]{1,60},\s+)",
+    re.I,
+)
+_GENERIC = frozenset(
+    [
+        "analysts",
+        "officials",
+        "experts",
+        "critics",
+        "sources",
+        "reports",
+        "figures",
+        "data",
+        "polls",
+        "studies",
+        "observers",
+        "economists",
+        "people",
+        "residents",
+        "witnesses",
+        "campaigners",
+        "researchers",
+        "scientists",
+        "officers",
+        "police",
+        "others",
+        "many",
+        "some",
+        "most",
+        "few",
+    ]
+)
+# "..., the firm said." / "..., said Mr Smith." at the end of a sentence.
+_TAIL_CUE = re.compile(
+    rf",\s+(?:{SUBJECT}\s+{_AUX}(?P<verb>{_VERB})|(?P<verb2>{_VERB})\s+"
+    rf"(?P<np2>(?:the\s+|a\s+)?(?:[\w'’-]+\s+){{0,3}}?{CAP_RUN.pattern}))"
+    r"(?:\s+[^,]{0,40})?[.!?]?$"
+)
+# "X said (that) ..." at the start of a sentence (or after a lead-in).
+_LEAD_CUE = re.compile(rf"{SUBJECT}{APPOSITIVE}\s+{_AUX}(?P<verb>{_VERB})\b")
+_CUE_GAP = re.compile(r"^\s*[,—-]?\s*")
+_COMMA_GAP = re.compile(r"^\s*(?:,\s*)?")
+_ADVERBIAL = re.compile(
+    r"(?:(?:on|in|at|during|last|this|earlier|yesterday|today|on\s+\w+)\b[^,]{0,30}?"
+    r"(?:,\s*|\s+(?=[a-z]+\s)))?"
+)
+_POSSESSIVE = re.compile(r"[A-Za-z]['’]s$")
+_DETERMINER = re.compile(r"^(?:the|a|an|one|another)\s+", re.I)
+_SENTENCE_END = re.compile(r'[.?!]\s|"')
+_QUOTE_PAIR = re.compile(r'"')
+_WORDS = re.compile(r"[\w'’-]+")
+
+
+def extract_quotes(article_id: str, text: str) -> list[Quote]:
+    """Every direct and indirect quotation in ``text`` with its resolved speaker."""
+    return _Extractor(article_id, text).run()
+
+
+@dataclass
+class _Span:
+    """A quoted span: the text between the marks (start, end) and the marks' positions."""
+
+    start: int
+    end: int
+    open: int
+    close: int  # position after the closing mark (or the paragraph end)
+
+
+class _Extractor:
+    def __init__(self, article_id: str, text: str) -> None:
+        self.article_id = article_id
+        self.text = text
+        self.cast = Cast.of(text)
+        self.sentences = sentence_spans(text, quote_aware=False)
+        self.quotes: list[Quote] = []
+
+    def run(self) -> list[Quote]:
+        spans = quote_spans(self.text)
+        items: list[tuple[int, str, Any]] = [(s.start, "q", s) for s in spans]
+        for a, b in self.sentences:
+            if not any(s.open < b and s.close > a for s in spans):
+                items.append((a, "s", (a, b)))  # a sentence without quotation marks
+        for _, kind, item in sorted(items, key=lambda x: x[0]):
+            if kind == "q":
+                self._direct(item, spans)
+            else:
+                self._indirect(*item)
+        return self.quotes
+
+    # -- direct quotes ------------------------------------------------------------------
+
+    def _sentence_of(self, offset: int) -> tuple[int, int]:
+        for a, b in self.sentences:
+            if a <= offset < b:
+                return a, b
+        return offset, offset
+
+    def _direct(self, span: _Span, spans: list[_Span]) -> None:
+        text = self.text
+        sent_a, _ = self._sentence_of(span.open)
+        _, sent_b = self._sentence_of(max(span.close - 1, span.open))
+        prev_close = max((s.close for s in spans if s.close <= span.open), default=0)
+        next_open = min((s.open for s in spans if s.open >= span.close), default=len(text))
+        pre_start = max(sent_a, prev_close, text.rfind("\n", 0, span.open) + 1)
+        pre = text[pre_start : span.open]
+        post_end = min(max(sent_b, span.close), next_open, _line_end(text, span.close))
+        post = text[span.close : post_end]
+        words = len(_WORDS.findall(text[span.start : span.end]))
+        if words == 0:
+            return
+        closed = span.close == span.end + 1
+        found = (self._post_cue(post, span.close) if closed else None) or self._pre_cue(
+            pre, pre_start, span
+        )
+        standalone = not pre.strip(" \t(—-:")
+        if found is None:
+            prev = self.quotes[-1] if self.quotes else None
+            if prev is not None and prev.kind == "direct" and prev.start >= sent_a:
+                # another part of a sentence whose first quote has its cue
+                speaker = self.cast.lookup(prev.speaker) or Person(prev.speaker)
+                self._add(
+                    span.start,
+                    span.end,
+                    "direct",
+                    prev.cue,
+                    speaker,
+                    prev.via,
+                    prev.descriptors,
+                    prev.organisation,
+                )
+                return
+            if not standalone or words < 3:
+                return  # a scare quote or a title inside a sentence
+            prev = self.quotes[-1] if self.quotes else None
+            if prev is None or span.open - prev.end > 600:
+                return
+            speaker = self.cast.lookup(prev.speaker) or Person(prev.speaker)
+            self._add(
+                span.start,
+                span.end,
+                "direct",
+                "",
+                speaker,
+                "continuation",
+                prev.descriptors,
+                prev.organisation,
+            )
+            return
+        cue, speaker, via, verb_at = found
+        # a short partial quote is speech only right after its cue ("called it "a farce"")
+        near = verb_at < span.open and span.open - verb_at <= 40
+        if words < 3 and not standalone and (not near or _title_case(text, span)):
+            return
+        self._add(span.start, span.end, "direct", cue, speaker, via)
+
+    def _post_cue(self, post: str, at: int) -> tuple[str, Person, str, int] | None:
+        """A cue right after the closing mark: `," he said`, `," said X`."""
+        m = _CUE_GAP.match(post)
+        rest_at = m.end() if m else 0
+        rest = post[rest_at:]
+        sv = _SUBJECT_VERB.match(rest)
+        if sv:
+            found = self._speaker(sv.group("np"), sv.group("app"), at + rest_at)
+            if found:
+                return sv.group("verb"), found[0], found[1], at + rest_at + sv.start("verb")
+        vs = _VERB_SUBJECT.match(rest)
+        if vs:
+            found = self._speaker(vs.group("np"), vs.group("app"), at + rest_at)
+            if found:
+                return vs.group("verb"), found[0], found[1], at + rest_at
+        return None
+
+    def _pre_cue(self, pre: str, pre_at: int, span: _Span) -> tuple[str, Person, str, int] | None:
+        """A cue before the opening mark: `He said: "`, `X told reporters "`, `according to
+        X, Y "..."`, or a partial quote inside reported speech."""
+        best: tuple[str, Person, str, int] | None = None
+        for m in _SUBJECT_VERB.finditer(pre):
+            if _PASSIVE.search(pre[: m.start("verb")]):
+                continue
+            if not _subject_starts_clause(pre, m.start("np")):
+                continue
+            found = self._speaker(m.group("np"), m.group("app"), pre_at + m.start())
+            if found:
+                best = (m.group("verb"), found[0], found[1], pre_at + m.start("verb"))
+        acc = None
+        for acc in _ACCORDING.finditer(pre):  # noqa: B007 (the last one)
+            pass
+        if acc is not None and (best is None or best[3] < pre_at + acc.start()):
+            found = self._speaker(acc.group("np"), None, pre_at + acc.start())
+            if found:
+                best = ("according to", found[0], found[1], pre_at + acc.start())
+        return best
+
+    # -- indirect speech -----------------------------------------------------------------
+
+    def _indirect(self, a: int, b: int) -> None:
+        sentence = self.text[a:b]
+        if len(_WORDS.findall(sentence)) < 5:
+            return
+        acc = _ACCORDING.search(sentence)
+        if acc and (acc.start() < 3 or sentence[: acc.start()].strip().endswith(",")):
+            found = self._speaker(acc.group("np"), None, a + acc.start())
+            comma = sentence.find(",", acc.end())
+            if found and acc.start() >= 3:  # "Y, according to X."
+                self._add_content(a, a + acc.start(), "according to", found)
+                return
+            if found and comma > 0:  # "According to X, Y."
+                self._add_content(a + comma + 1, b, "according to", found)
+                return
+        # "..., the firm said." / "..., said Mr Smith."
+        tail_from = max(0, len(sentence) - 160)
+        tail = _TAIL_CUE.search(sentence, tail_from)
+        if tail:
+            np_text = tail.group("np") or tail.group("np2")
+            verb = tail.group("verb") or tail.group("verb2")
+            if verb in INDIRECT_VERBS and np_text:
+                found = self._speaker(np_text, None, a + tail.start())
+                if found and tail.start() > 20:
+                    self._add_content(a, a + tail.start(), verb, found)
+                    return
+        lead = _LEAD_IN.match(sentence)
+        for offset in (0, lead.end() if lead else -1):
+            if offset < 0:
+                continue
+            m = _LEAD_CUE.match(sentence, offset)
+            if not m or m.group("verb") not in INDIRECT_VERBS:
+                continue
+            np_text = m.group("np")
+            if np_text.lower() in _GENERIC or np_text.split()[-1].lower() in _GENERIC:
+                return
+            found = self._speaker(np_text, m.group("app"), a + m.start())
+            if not found:
+                return
+            verb = m.group("verb")
+            content = self._content_start(sentence, m.end(), verb)
+            if content is None:
+                return
+            self._add_content(a + content, b, verb, found)
+            return
+
+    def _content_start(self, sentence: str, after: int, verb: str) -> int | None:
+        """Where the reported content starts after the cue verb."""
+        rest = sentence[after:]
+        that = _THAT.match(rest)
+        if that:
+            return after + that.end()
+        if verb in OBJECT_VERBS:
+            return after - len(verb)
+        skip = _COMMA_GAP.match(rest)
+        pos = skip.end() if skip else 0
+        if verb.startswith(("told", "tell", "assur", "warn", "promis", "urg")):
+            obj = _TOLD_OBJECT.match(rest, pos)
+            if obj:
+                pos = obj.end()
+        adverbial = _ADVERBIAL.match(rest, pos)
+        if adverbial and adverbial.group() and rest[pos:].startswith(("on ", "in a ", "in an ")):
+            pos = adverbial.end()
+        return after + pos if len(_WORDS.findall(rest[pos:])) >= 3 else None
+
+    def _add_content(self, start: int, end: int, cue: str, found: tuple[Person, str]) -> None:
+        start, end = _trim(self.text, start, end)
+        if len(_WORDS.findall(self.text[start:end])) < 3:
+            return
+        self._add(start, end, "indirect", cue, found[0], found[1])
+
+    # -- speakers ------------------------------------------------------------------------
+
+    def _speaker(self, np_text: str, appositive: str | None, at: int) -> tuple[Person, str] | None:
+        """The person an attribution's subject refers to, and how it was identified."""
+        np_text = np_text.strip(" ,")
+        low = np_text.lower()
+        if low in PRONOUNS:
+            want = PRONOUNS[low]
+            if want in {"", "org"} and low in {"i", "we"}:
+                return None
+            person = self.cast.last_speaker(at, want or "") or self.cast.last_mention(
+                at, want or "person"
+            )
+            if low in {"they"}:
+                person = self.cast.last_speaker(at) or self.cast.last_mention(at, "org")
+            return (person, "pronoun") if person else None
+        words = np_text.split()
+        possessor = ""
+        if len(words) > 1 and _POSSESSIVE.search(words[0]) and words[1][:1].isupper():
+            possessor = words[0][:-2]  # "Amazon's Robin Terrell"
+            words = words[1:]
+            np_text = " ".join(words)
+            low = np_text.lower()
+        determiner = low.split()[0] in {
+            "the",
+            "a",
+            "an",
+            "one",
+            "another",
+            "its",
+            "his",
+            "her",
+            "their",
+        }
+        if determiner and words[0].lower() == "the" and _proper(words[1:]):
+            words = words[1:]  # "the Bank of England", "The Electoral Commission"
+            np_text = " ".join(words)
+        elif determiner:
+            if appositive and _proper(appositive.strip(" ,").split()):
+                # "The mayor, Ana Lopes, said": the name is in the appositive
+                return self._speaker(appositive.strip(" ,"), f", {np_text},", at)
+            return self._role(np_text, at)
+        if low in _GENERIC:
+            return None
+        title, name = clean_run(np_text)
+        if not name:
+            return None
+        descriptor, name = split_descriptor(name)
+        if not name or name.lower() in NOT_NAMES:
+            return None
+        if is_role_word(name.split()[-1]) or not name[:1].isupper():
+            return self._role(np_text, at)
+        lead = [w for w in words if w.islower()]
+        if lead and not descriptor:
+            descriptor = " ".join(w for w in words if w not in name.split())
+        person = self.cast.lookup(name, at)
+        if person is None:
+            person = self.cast.add(
+                name, is_org=looks_like_org(name) or (len(name.split()) == 1 and not title)
+            )
+        if possessor:
+            person.describe(f"{possessor}'s", possessor)
+        if descriptor:
+            person.describe(descriptor, organisation_of(descriptor))
+        if appositive:
+            app = appositive.strip(" ,")
+            if not app.lower().startswith("who ") and len(app.split()) <= 12:
+                person.describe(app, organisation_of(app))
+        self.cast.mentions.append((at, person))
+        return person, "name"
+
+    def _role(self, np_text: str, at: int) -> tuple[Person, str] | None:
+        """ "the spokesman" -> the last speaker described as one; "a spokeswoman for the BSA"
+        -> an unnamed speaker for the BSA."""
+        words = np_text.split()
+        det = words[0].lower()
+        head = words[-1].lower().rstrip("s")
+        org = organisation_of(np_text)
+        for _i, w in enumerate(words):
+            if w.lower().rstrip("s") in ROLE_WORDS | {"company", "firm", "group", "government"}:
+                head = w.lower().rstrip("s")
+                break
+        if det in {"the", "its", "his", "her", "their"}:
+            person = self.cast.by_role(head, at)
+            if person is None and (head in ROLE_WORDS or head.endswith("year-old")):
+                person = self.cast.last_speaker(at, "person") or self.cast.last_mention(
+                    at, "person"
+                )
+            if person is None and head not in ROLE_WORDS:
+                person = self.cast.last_speaker(at, "org") or self.cast.last_mention(at, "org")
+            if person is not None:
+                return person, "role"
+        label = _DETERMINER.sub("", np_text)
+        person = Person(label, organisation=org)
+        if org:
+            person.describe(label, org)
+        return person, "role"
+
+    def _add(
+        self,
+        start: int,
+        end: int,
+        kind: str,
+        cue: str,
+        person: Person,
+        via: str,
+        descriptors: list[str] | None = None,
+        organisation: str = "",
+    ) -> None:
+        start, end = _trim(self.text, start, end)
+        if start >= end:
+            return
+        if via == "name" or via == "role" or via in {"pronoun", "continuation"}:
+            self.cast.speakers.append((start, person))
+        self.quotes.append(
+            Quote(
+                article_id=self.article_id,
+                text=self.text[start:end],
+                start=start,
+                end=end,
+                kind=kind,
+                cue=cue,
+                speaker=person.name,
+                descriptors=list(descriptors if descriptors is not None else person.descriptors),
+                organisation=organisation or person.organisation,
+                via=via,
+            )
+        )
+
+
+def quote_spans(text: str) -> list[_Span]:
+    """Spans between double quotation marks, one per quotation.
+
+    A quotation that runs over paragraphs has an opening mark on each paragraph and one
+    closing mark at its end (news style; some corpora have lost the paragraph breaks, so
+    a reopening mark may follow a sentence on the same line): such paragraphs join into
+    one span. A paragraph left open that is followed by narration ends at its last
+    sentence before the narration.
+    """
+    marks = [m.start() for m in _QUOTE_PAIR.finditer(text)]
+    spans: list[_Span] = []
+    i = 0
+    while i < len(marks):
+        opening = marks[i]
+        if opening + 1 >= len(text) or text[opening + 1].isspace():
+            i += 1  # a stray closing mark
+            continue
+        cursor = opening
+        i += 1
+        while True:
+            if i >= len(marks):
+                end = _open_end(text, cursor + 1, len(text))
+                spans.append(_Span(opening + 1, end, opening, end))
+                break
+            mark = marks[i]
+            end = _open_end(text, cursor + 1, mark)
+            if end < mark:  # the quotation stopped before narration; this mark opens another
+                spans.append(_Span(opening + 1, end, opening, end))
+                break
+            if _closes(text, mark):
+                spans.append(_Span(opening + 1, mark, opening, mark + 1))
+                i += 1
+                break
+            cursor = mark  # a reopening mark: the quotation goes on
+            i += 1
+    return spans
+
+
+_SAYS = re.compile(r"\b(?:said|says|told|added|according to|explained)\b")
+_FIRST_PERSON = re.compile(r"\b(?:I|we|We|my|My|our|Our|us|me|you|You|your)\b|\bI'")
+
+
+def _narration(sentence: str) -> bool:
+    """A sentence that reports speech rather than being it: a cue and no first person."""
+    head = sentence[:300]
+    end = _SENTENCE_END.search(head)
+    head = head[: end.start()] if end else head
+    return bool(_SAYS.search(head)) and not _FIRST_PERSON.search(head)
+
+
+def _closes(text: str, mark: int) -> bool:
+    """A closing mark follows a non-space; an opening one follows a space or line start."""
+    return mark > 0 and not text[mark - 1].isspace()
+
+
+_BOUNDARY = re.compile(r"[.?!…]\s+(?=[A-Z(])|\n")
+
+
+def _open_end(text: str, start: int, stop: int) -> int:
+    """Where quoted text from ``start`` ends if nothing closes it before ``stop``: at the
+    paragraph's end unless the next paragraph reopens, and before narration (a sentence
+    with a cue: "... happens. Meanwhile, X said ...")."""
+    for m in _BOUNDARY.finditer(text, start, stop):
+        after = _first_char(text, m.end(), stop)
+        if after >= stop:
+            break
+        if text[m.start()] == "\n":
+            if text[after] != '"':
+                return m.start()
+            continue
+        following = text[after : min(stop, _line_end(text, after))]
+        if _narration(following):
+            return m.start() + 1
+    return stop
+
+
+def _first_char(text: str, a: int, b: int) -> int:
+    while a < b and text[a].isspace():
+        a += 1
+    return a
+
+
+def _line_end(text: str, at: int) -> int:
+    end = text.find("\n", at)
+    return len(text) if end < 0 else end
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Narrowed past spaces, a trailing comma and the sentence's final full stop."""
+    while start < end and text[start] in " \t\n,":
+        start += 1
+    while end > start and text[end - 1] in " \t\n,":
+        end -= 1
+    return start, end
+
+
+def _title_case(text: str, span: _Span) -> bool:
+    words = _WORDS.findall(text[span.start : span.end])
+    return bool(words) and all(
+        w[:1].isupper() or w.lower() in {"of", "the", "and", "a", "in"} for w in words
+    )
+
+
+def _proper(words: list[str]) -> bool:
+    """Capitalised words (with "of", "and", "for" between) not ending in a job: a name."""
+    if not words or not words[0][:1].isupper() or is_role_word(words[-1]):
+        return False
+    return all(w[:1].isupper() or w in {"of", "and", "for", "de", "van", "von"} for w in words)
+
+
+def _subject_starts_clause(pre: str, at: int) -> bool:
+    """The subject opens the sentence or a clause (not the object of another verb)."""
+    head = pre[:at].rstrip()
+    if not head:
+        return True
+    if head[-1] in ",:;(—-":
+        return True
+    last = head.split()[-1].lower()
+    return last in {
+        "and",
+        "but",
+        "as",
+        "while",
+        "when",
+        "so",
+        "that",
+        "because",
+        "although",
+        "though",
+        "yet",
+        "however",
+        "meanwhile",
+        "later",
+        "earlier",
+        "now",
+        "which",
+    }

@@ -1,0 +1,295 @@
+"""Who is speaking: names in an article, their descriptors and organisations, and the
+resolution of a cue's subject ("he", "the spokesman", "Peskov") to the fullest name.
+
+Everything here is regular patterns over capitalised words and a few word lists; the
+lists are the module's knowledge of English news style, kept in one place.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Words that head a description of a person's job: "Kremlin Spokesman", "economy minister".
+_ROLE_WORDS_TEXT = """
+    spokesman spokeswoman spokesperson minister secretary president chancellor chairman
+    chairwoman chair executive director chief boss manager coach leader head official
+    analyst economist governor senator mayor premier king queen prince princess judge lawyer
+    attorney prosecutor commissioner ambassador envoy adviser advisor aide spokesmen
+    officials founder owner editor producer singer actor actress star player captain striker
+    midfielder defender goalkeeper keeper winger forward skipper mp mep peer commander
+    officer inspector superintendent professor dr doctor researcher scientist expert
+    strategist consultant partner president-elect candidate presenter director-general
+    rapporteur negotiator treasurer controller principal dean teacher campaigner activist
+    author writer investor trader banker dealer broker regulator watchdog representative rep
+"""
+ROLE_WORDS = frozenset(_ROLE_WORDS_TEXT.split())
+# Words that modify a role without naming an organisation: "Foreign Minister".
+_ROLE_MODIFIERS_TEXT = """
+    foreign home prime deputy vice chief executive finance defence defense culture sports
+    trade health education interior justice environment energy transport treasury shadow
+    former acting senior junior assistant general managing first second interim new economy
+    industry labour work pensions culture media technology international national regional
+    local state federal opposition party press
+"""
+ROLE_MODIFIERS = frozenset(_ROLE_MODIFIERS_TEXT.split())
+# Words that end an organisation's name.
+_ORG_WORDS_TEXT = """
+    ltd plc inc corp corporation company co group bank party ministry department office
+    commission council association federation union agency authority board committee
+    institute university college club fc united city rovers athletic society foundation
+    trust service services securities capital partners holdings industries airlines airways
+    motors network networks news times post journal bbc nato fifa uefa government kremlin
+    parliament congress senate court police army navy league organisation organization
+"""
+ORG_WORDS = frozenset(_ORG_WORDS_TEXT.split())
+TITLES = {
+    "mr": "m",
+    "mrs": "f",
+    "ms": "f",
+    "miss": "f",
+    "dr": "",
+    "sir": "m",
+    "lord": "m",
+    "lady": "f",
+    "dame": "f",
+    "prof": "",
+    "professor": "",
+}
+# Capitalised words that start sentences or name days and months, never part of a name.
+_NOT_NAMES_TEXT = """
+    the a an but and however in on at for with this that these those it he she they we i his
+    her their its our if when while after before as so yet also asked speaking meanwhile
+    last next earlier later yesterday today tomorrow monday tuesday wednesday thursday
+    friday saturday sunday january february march april may june july august september
+    october november december there here what why how who where which now then both all some
+    many most one two three four five six seven eight nine ten according despite although
+    though because since until unless even only not no yes my your mr mrs ms dr sir lord
+    lady dame prof professor to from of by about over under into out up down new instead
+    under whether while during
+"""
+NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
+NATIONALITY = re.compile(r"(?:an|ian|ish|ese|ic|i|ch|sh)$")
+NAME_LINKS = frozenset(
+    {"de", "van", "von", "bin", "al", "da", "di", "du", "der", "den", "la", "le"}
+)
+PRONOUNS = {"he": "m", "she": "f", "they": "", "it": "org", "i": "", "we": ""}
+
+_CAP = r"(?:[A-Z]\.(?=\s+[A-Z])|[A-Z][\w'’-]*(?:\.[\w'’-]+)*)"
+CAP_RUN = re.compile(rf"{_CAP}(?:\s+(?:(?:{'|'.join(NAME_LINKS | {'of', 'for'})})\s+)?{_CAP})*")
+WORD = re.compile(r"[\w'’.-]+")
+_ORG_AFTER = re.compile(rf"\b(?:at|of|for|from|with)\s+(?:the\s+)?({CAP_RUN.pattern})")
+_LEADING_DET = re.compile(r"(?:(?:the|a|an|former)\s+)?(.*)", re.I)
+_POSSESSIVE_END = re.compile(r"['’]s?$")
+
+
+@dataclass
+class Person:
+    """A speaker the article names, with what it says about them."""
+
+    name: str
+    descriptors: list[str] = field(default_factory=list)
+    organisation: str = ""
+    gender: str = ""  # "m", "f" or "" (unknown); "org" for organisations
+    is_org: bool = False
+
+    @property
+    def surname(self) -> str:
+        return self.name.split()[-1] if self.name else ""
+
+    def describe(self, descriptor: str, organisation: str = "") -> None:
+        """Add a descriptor (and the organisation it names) once."""
+        descriptor = descriptor.strip(" ,")
+        if descriptor and descriptor.lower() not in {d.lower() for d in self.descriptors}:
+            self.descriptors.append(descriptor)
+        if organisation and not self.organisation:
+            self.organisation = organisation
+
+
+def is_role_word(word: str) -> bool:
+    """True for a job word: "Spokesman", "minister", "coach"."""
+    w = word.lower().strip(".,")
+    return w in ROLE_WORDS or w.rstrip("s") in ROLE_WORDS
+
+
+def split_descriptor(run: str) -> tuple[str, str]:
+    """("Kremlin Spokesman", "Dmitry Peskov") from "Kremlin Spokesman Dmitry Peskov"."""
+    words = run.split()
+    last_role = -1
+    for i, w in enumerate(words[:-1]):
+        if is_role_word(w) or (w.lower() in ROLE_MODIFIERS and i + 1 < len(words) - 1):
+            last_role = i
+    if last_role < 0:
+        return "", run
+    return " ".join(words[: last_role + 1]), " ".join(words[last_role + 1 :])
+
+
+def organisation_of(descriptor: str) -> str:
+    """The organisation a descriptor names: "Kremlin Spokesman" -> "Kremlin",
+    "an analyst at Daiwa Securities" -> "Daiwa Securities", "Russian Foreign Minister" -> ""."""
+    m = _ORG_AFTER.search(descriptor)
+    if m:
+        return _strip_possessive(m.group(1))
+    m = _LEADING_DET.match(descriptor)
+    words = (m.group(1) if m else descriptor).split()
+    org: list[str] = []
+    for w in words:
+        bare = w.strip(",.")
+        if is_role_word(bare) or bare.lower() in ROLE_MODIFIERS:
+            break
+        if not bare[:1].isupper():
+            break
+        org.append(_strip_possessive(bare))
+    if len(org) == 1 and NATIONALITY.search(org[0]) and org[0] not in {"Kremlin"}:
+        return ""
+    return " ".join(org)
+
+
+def _strip_possessive(text: str) -> str:
+    return _POSSESSIVE_END.sub("", text)
+
+
+def looks_like_org(name: str) -> bool:
+    """True for "Time Warner Inc", "the Electoral Commission", "BBC"."""
+    words = name.split()
+    if not words:
+        return False
+    if words[-1].lower().strip(".") in ORG_WORDS:
+        return True
+    return len(words) == 1 and (words[0].isupper() and len(words[0]) > 1)
+
+
+def clean_run(run: str) -> tuple[str, str]:
+    """(title, name) of a capitalised run with leading non-name words removed."""
+    words = run.split()
+    while words and words[0].lower().strip(".") in NOT_NAMES - set(TITLES):
+        words.pop(0)
+    title = ""
+    if words and words[0].lower().strip(".") in TITLES:
+        title = words.pop(0).strip(".").lower()
+    words = [_strip_possessive(w) if i == len(words) - 1 else w for i, w in enumerate(words)]
+    return title, " ".join(words).strip(" ,.")
+
+
+class Cast:
+    """The people and organisations of one article, in order of mention."""
+
+    def __init__(self) -> None:
+        self.people: dict[str, Person] = {}  # full name -> person
+        self.mentions: list[tuple[int, Person]] = []  # (offset, person)
+        self.speakers: list[tuple[int, Person]] = []  # (offset, person) of attributed quotes
+
+    @classmethod
+    def of(cls, text: str) -> Cast:
+        """Every multi-word name in the text, with descriptors before it."""
+        cast = cls()
+        for m in CAP_RUN.finditer(text):
+            title, rest = clean_run(m.group())
+            descriptor, name = split_descriptor(rest)
+            if not name or name.lower() in NOT_NAMES or is_role_word(name.split()[-1]):
+                continue
+            words = name.split()
+            if looks_like_org(name):
+                person = cast.add(name, is_org=True)
+            elif len(words) >= 2 or title:
+                person = cast.add(name, gender=TITLES.get(title, ""))
+                lead = _lowercase_lead(text, m.start())
+                full = f"{lead} {descriptor}".strip()
+                if full:
+                    person.describe(full, organisation_of(full))
+            else:
+                continue
+            cast.mentions.append((m.start(), person))
+        return cast
+
+    def add(self, name: str, *, gender: str = "", is_org: bool = False) -> Person:
+        """The person with this name (or a fuller one), created when new."""
+        found = self.lookup(name)
+        if found is not None:
+            if gender and not found.gender:
+                found.gender = gender
+            return found
+        person = Person(name, gender="org" if is_org else gender, is_org=is_org)
+        self.people[name] = person
+        return person
+
+    def lookup(self, name: str, before: int | None = None) -> Person | None:
+        """The fullest known name for a mention: "Peskov" -> Dmitry Peskov."""
+        if name in self.people:
+            return self.people[name]
+        words = name.split()
+        if not words:
+            return None
+        candidates = [
+            p
+            for p in self.people.values()
+            if (not p.is_org and _ends_with(p.name.split(), words))
+            or (p.is_org and p.name.lower() == name.lower())
+        ]
+        if not candidates:
+            candidates = [
+                p for p in self.people.values() if not p.is_org and words[-1] in p.name.split()
+            ]
+        if not candidates:
+            return None
+        if len(candidates) > 1 and before is not None:
+            recent = [p for off, p in self.mentions if off < before and p in candidates]
+            if recent:
+                return recent[-1]
+        return max(candidates, key=lambda p: len(p.name))
+
+    def last_speaker(self, before: int, want: str = "") -> Person | None:
+        """The last attributed speaker before an offset, compatible with a pronoun's gender."""
+        for off, person in reversed(self.speakers):
+            if off < before and _compatible(person, want):
+                return person
+        return None
+
+    def last_mention(self, before: int, want: str = "") -> Person | None:
+        """The last person (or organisation) named before an offset."""
+        for off, person in reversed(self.mentions):
+            if off < before and _compatible(person, want):
+                return person
+        return None
+
+    def by_role(self, role: str, before: int) -> Person | None:
+        """The last speaker before an offset whose descriptors contain the role's head word."""
+        head = role.split()[-1].lower() if role.split() else ""
+        for pool in (self.speakers, self.mentions):
+            for off, person in reversed(pool):
+                if off < before and any(head in d.lower().split() for d in person.descriptors):
+                    return person
+        return None
+
+
+def _ends_with(words: list[str], tail: list[str]) -> bool:
+    return len(words) >= len(tail) and words[-len(tail) :] == tail
+
+
+def _compatible(person: Person, want: str) -> bool:
+    if want == "org":
+        return person.is_org
+    if want in {"m", "f"}:
+        return not person.is_org and person.gender in {want, ""}
+    if want == "person":
+        return not person.is_org
+    return True
+
+
+def _lowercase_lead(text: str, start: int) -> str:
+    """Lowercase role words just before a capitalised run: "economy minister" in
+    "said economy minister Heizo Takenaka" (the run holds only the name)."""
+    head = text[max(0, start - 40) : start]
+    words = head.split()
+    lead: list[str] = []
+    while (
+        words and words[-1].islower() and (is_role_word(words[-1]) or words[-1] in ROLE_MODIFIERS)
+    ):
+        lead.insert(0, words.pop())
+    if not any(is_role_word(w) for w in lead):
+        return ""
+    while words and words[-1][:1].isupper() and words[-1].lower().strip(",.") not in NOT_NAMES:
+        if words[-1][-1] in ",.;:":
+            break
+        lead.insert(0, words.pop())
+    return " ".join(lead)
