@@ -26,15 +26,13 @@ from pathlib import Path
 
 KINDS = ("direct", "indirect")
 IDENTIFIED_BY = ("name", "pronoun", "role", "continuation")
-# Fields every located record has; ``text`` is added only where the source may be copied.
+# A quote the article gives no speaker for; allowed on optional records only.
+UNATTRIBUTED = "none"
+# Where a record's text is; ``text`` itself is added only where the source may be copied.
+LOCATOR = ("id", "source", "article_id", "start", "end", "sha256", "words")
+# Fields of every gold quote.
 FIELDS = (
-    "id",
-    "source",
-    "article_id",
-    "start",
-    "end",
-    "sha256",
-    "words",
+    *LOCATOR,
     "kind",
     "speaker",
     "aliases",
@@ -44,6 +42,8 @@ FIELDS = (
     "optional",
     "anonymous",
 )
+# Fields of a negative example: quoted text that is not speech, and why.
+NEGATIVE_FIELDS = (*LOCATOR, "why")
 # Sources whose text is in the project and may be stored in the gold records.
 TEXT_ALLOWED = re.compile(r".*\.(txt|md)$")
 
@@ -75,6 +75,19 @@ class GoldQuote:
     def names(self) -> tuple[str, ...]:
         """The speaker and every alias: any of them attributes the quote correctly."""
         return (self.speaker, *self.aliases)
+
+
+@dataclass(frozen=True)
+class NotSpeech:
+    """Text in quotation marks that is not speech (a scare quote, a title, a term)."""
+
+    id: str
+    source: str
+    article_id: str
+    start: int
+    end: int
+    text: str
+    why: str
 
 
 # --- the corpus ------------------------------------------------------------------------------
@@ -141,12 +154,47 @@ def sha256(text: str) -> str:
 
 def load(path: str | Path, corpus_paths: Sequence[str | Path]) -> list[GoldQuote]:
     """The gold quotes of ``path``, each text sliced from the corpus and checked by sha256."""
+    quotes = []
+    for record, text in _resolve(path, corpus_paths, FIELDS):
+        names = [name for name in FIELDS if name not in LOCATOR or name in ("start", "end")]
+        values = {name: record[name] for name in names} | {"aliases": tuple(record["aliases"])}
+        quotes.append(
+            GoldQuote(
+                id=record["id"],
+                source=record["source"],
+                article_id=record["article_id"],
+                text=text,
+                **values,
+            )
+        )
+    return quotes
+
+
+def load_negatives(path: str | Path, corpus_paths: Sequence[str | Path]) -> list[NotSpeech]:
+    """The negative examples of ``path``, resolved and checked like ``load``'s quotes."""
+    return [
+        NotSpeech(
+            id=record["id"],
+            source=record["source"],
+            article_id=record["article_id"],
+            start=record["start"],
+            end=record["end"],
+            text=text,
+            why=record["why"],
+        )
+        for record, text in _resolve(path, corpus_paths, NEGATIVE_FIELDS)
+    ]
+
+
+def _resolve(
+    path: str | Path, corpus_paths: Sequence[str | Path], fields: Sequence[str]
+) -> Iterable[tuple[dict, str]]:
+    """Each record of ``path`` with its text sliced from the corpus and checked."""
     texts = source_texts(corpus_paths)
-    quotes: list[GoldQuote] = []
     seen: set[str] = set()
     for number, record in _records(path):
         where = f"{path}:{number}"
-        _check_fields(record, where)
+        _check_fields(record, where, fields)
         if record["id"] in seen:
             raise QuoteGoldError(f"{where}: duplicate id {record['id']!r}")
         seen.add(record["id"])
@@ -162,25 +210,7 @@ def load(path: str | Path, corpus_paths: Sequence[str | Path]) -> list[GoldQuote
             )
         if "text" in record and record["text"] != text:
             raise QuoteGoldError(f"{where}: stored text differs from the corpus slice")
-        quotes.append(
-            GoldQuote(
-                id=record["id"],
-                source=record["source"],
-                article_id=record["article_id"],
-                start=start,
-                end=end,
-                text=text,
-                kind=record["kind"],
-                speaker=record["speaker"],
-                aliases=tuple(record["aliases"]),
-                identified_by=record["identified_by"],
-                cue=record["cue"],
-                partial=record["partial"],
-                optional=record["optional"],
-                anonymous=record["anonymous"],
-            )
-        )
-    return quotes
+        yield record, text
 
 
 def _records(path: str | Path) -> Iterable[tuple[int, dict]]:
@@ -198,16 +228,21 @@ def _records(path: str | Path) -> Iterable[tuple[int, dict]]:
             yield number, record
 
 
-def _check_fields(record: dict, where: str) -> None:
-    missing = [name for name in FIELDS if name not in record]
+def _check_fields(record: dict, where: str, fields: Sequence[str]) -> None:
+    missing = [name for name in fields if name not in record]
     if missing:
         raise QuoteGoldError(f"{where}: missing {', '.join(missing)}")
-    if record["kind"] not in KINDS:
-        raise QuoteGoldError(f"{where}: kind must be one of {KINDS}")
-    if record["identified_by"] not in IDENTIFIED_BY:
-        raise QuoteGoldError(f"{where}: identified_by must be one of {IDENTIFIED_BY}")
     if "text" in record and not TEXT_ALLOWED.match(record["source"]):
         raise QuoteGoldError(f"{where}: text of {record['source']} may not be stored")
+    if fields is NEGATIVE_FIELDS:
+        return
+    if record["kind"] not in KINDS:
+        raise QuoteGoldError(f"{where}: kind must be one of {KINDS}")
+    if record["identified_by"] == UNATTRIBUTED:
+        if not record["optional"]:
+            raise QuoteGoldError(f"{where}: a quote without a speaker must be optional")
+    elif record["identified_by"] not in IDENTIFIED_BY:
+        raise QuoteGoldError(f"{where}: identified_by must be one of {IDENTIFIED_BY}")
 
 
 # --- locating --------------------------------------------------------------------------------
@@ -245,13 +280,17 @@ def locate(quote: str, text: str) -> tuple[int, int] | None:
 # --- building --------------------------------------------------------------------------------
 
 
-def build(annotations: Iterable[dict], corpus_paths: Sequence[str | Path]) -> list[dict]:
-    """Located gold records from annotations that carry the quote ``text``.
+def build(
+    annotations: Iterable[dict], corpus_paths: Sequence[str | Path], negatives: bool = False
+) -> list[dict]:
+    """Located gold records from annotations that carry the quote ``text`` (or negative
+    examples, with ``why``, when ``negatives``).
 
     The text must occur in its article exactly; when it occurs more than once the annotation
     says which occurrence (``occurrence``, from 1). Texts of sources outside the project
     (anything but .txt/.md) are dropped from the output.
     """
+    fields = NEGATIVE_FIELDS if negatives else FIELDS
     texts = source_texts(corpus_paths)
     records: list[dict] = []
     counters: Counter[str] = Counter()
@@ -276,10 +315,10 @@ def build(annotations: Iterable[dict], corpus_paths: Sequence[str | Path]) -> li
             "sha256": sha256(quote),
             "words": word_count(quote),
         }
-        record.update({name: note[name] for name in FIELDS if name not in record})
+        record.update({name: note[name] for name in fields if name not in record})
         if TEXT_ALLOWED.match(note["source"]):
             record["text"] = quote
-        _check_fields(record, where)
+        _check_fields(record, where, fields)
         records.append(record)
     return records
 
@@ -297,16 +336,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     make.add_argument("--out", required=True)
     for command in (check, make):
         command.add_argument("--corpus", action="append", required=True)
+        command.add_argument(
+            "--negatives", action="store_true", help="the records are negative examples"
+        )
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
             _, notes = zip(*_records(args.annotations), strict=True)
-            records = build(notes, args.corpus)
+            records = build(notes, args.corpus, negatives=args.negatives)
             with open(args.out, "w", encoding="utf-8") as out:
                 for record in records:
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
             print(f"{len(records)} records written to {args.out}")
-        quotes = load(args.gold if args.command == "check" else args.out, args.corpus)
+        gold = args.gold if args.command == "check" else args.out
+        if args.negatives:
+            negatives = load_negatives(gold, args.corpus)
+            print(
+                f"{len(negatives)} negative examples: "
+                + ", ".join(
+                    f"{why} {n}" for why, n in sorted(Counter(x.why for x in negatives).items())
+                )
+            )
+            return 0
+        quotes = load(gold, args.corpus)
     except QuoteGoldError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
