@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import require_shared
 
 from rag import files, readers
 from rag.articles import canonical_url, parse_published, url_host
@@ -554,17 +555,10 @@ def test_read_failure_str() -> None:
 # --- the shared corpora ----------------------------------------------------------------------
 
 
-# Read at import: the autouse fixture in conftest.py clears RAG_* variables before each test.
-SHARED = Path(os.environ.get("RAG_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
-
-
 @pytest.mark.shared
 def test_shared_corpora_read(tmp_path: Path) -> None:
-    newsqa = SHARED / "data" / "newsqa" / "corpus.jsonl"
-    bbc = SHARED / "data" / "bbc" / "bbc_news.jsonl"
-    for path in (newsqa, bbc):
-        if not path.is_file():
-            pytest.skip(f"../shared/data not found: {path} (set RAG_SHARED_DIR)")
+    newsqa = require_shared("data", "newsqa", "corpus.jsonl")
+    bbc = require_shared("data", "bbc", "bbc_news.jsonl")
     head = tmp_path / "newsqa-head.jsonl"
     with newsqa.open("rb") as source:
         raw_lines = list(itertools.islice(source, 200))
