@@ -482,6 +482,43 @@ def test_rag_eval_on_the_seed_gold_set(tmp_path: Path, isolated_env: Path) -> No
     assert not isolated_env.exists()  # the user's store was never created
 
 
+# Questions over the seed and the reader fixtures, each with a distractor that shares its
+# words: a ranker that loses the order (reversed, by date, by length) gets some of them wrong.
+RANKED = [  # (question, the file holding its article, the answer it names)
+    ("Which library began lending telescopes?", "library-single.json", "Maple Hollow"),
+    ("What did the council budget do to library hours?", "council-budget.txt", "Sundays"),
+    ("How many daily sailings will the island ferry add?", "briefs.jsonl", "four"),
+    ("Until what time do the Route 9 night buses run?", "transit-list.json", "2 a.m."),
+    ("How low did temperatures fall in the Corran Valley orchards?", "orchard-frost.md", "minus 3"),
+    ("What is Kilicdaroglu accusing Moscow of?", "seed", "release of fake material"),
+]
+
+
+def test_rag_eval_ranks_the_gold_article_first_among_distractors(tmp_path: Path) -> None:
+    fixtures = ROOT / "tests" / "fixtures" / "articles"
+    ids = {path.name: next(read_path(path)).article_id for path in fixtures.iterdir()}
+    ids["seed"] = next(read_path(next((ROOT / "seeds").iterdir()))).article_id
+    gold = tmp_path / "gold.jsonl"
+    lines = [
+        {"id": f"r{i}", "query": query, "reference_answer": answer,
+         "evidence": [{"doc_id": ids[source]}]}
+        for i, (query, source, answer) in enumerate(RANKED)
+    ]  # fmt: skip
+    gold.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["eval", str(gold), "--corpus", str(ROOT / "seeds"), "--corpus", str(fixtures)]
+    result = CliRunner().invoke(app, [*args, "--llm", "extractive", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["meta"]["corpus"]["articles"] >= 9
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    for row, (query, source, answer) in zip(rows, RANKED, strict=True):
+        assert row["retrieved"][0] == ids[source], (query, row["retrieved"])
+        assert len(row["retrieved"]) >= 5  # the distractors were retrieved, and ranked below
+        assert (row["metrics"]["hit@1"], row["metrics"]["mrr@10"]) == (1.0, 1.0), query
+        assert row["metrics"]["contains"] == 1.0, (query, row["answer"])
+        assert answer.lower() in row["answer"].lower()
+
+
 def test_rag_eval_run_and_help_and_empty_store(tmp_path: Path) -> None:
     runner = CliRunner()
     help_text = runner.invoke(app, ["eval", "--help"]).stdout
