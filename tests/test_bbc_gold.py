@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, require_shared
 
-from rag.dataset import GoldQuestion, load_dataset
+from rag.eval.dataset import GoldQuestion, load_dataset
+from rag.eval.metrics import contains
 from rag.ingest import content_hash
-from rag.metrics import contains
 from rag.readers import read_path
 from rag.types import Article
 
