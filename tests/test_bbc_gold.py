@@ -53,7 +53,7 @@ def questions(path: Path) -> list[GoldQuestion]:
     return load_dataset(path).questions
 
 
-@pytest.mark.parametrize(("path", "at_least", "unanswerable_at_least"), [(DEV, 60, 20)])
+@pytest.mark.parametrize(("path", "at_least", "unanswerable_at_least"), [(DEV, 100, 30)])
 def test_sizes(path: Path, at_least: int, unanswerable_at_least: int) -> None:
     qs = questions(path)
     assert len(qs) >= at_least
