@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from rag.errors import ConfigError, ModelError
+from rag.openai_client import openai_client
 
 if TYPE_CHECKING:
     from rag.settings import Settings
@@ -126,18 +127,9 @@ class OpenAIEmbedder:
     """OpenAI (or an OpenAI-compatible server's) embedding endpoint."""
 
     def __init__(self, settings: Settings, model: str) -> None:
-        from openai import OpenAI
-
-        if not (settings.openai_api_key or settings.openai_base_url):
-            raise ConfigError("embedding 'openai' needs OPENAI_API_KEY or OPENAI_BASE_URL")
+        self._client = openai_client(settings, "embedding 'openai'")
         self.name = f"openai:{model}"
         self._model = model
-        self._client = OpenAI(
-            api_key=settings.openai_api_key or "not-needed",
-            base_url=settings.openai_base_url,
-            timeout=settings.timeout,
-            max_retries=settings.max_retries,
-        )
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embed texts, 256 at a time."""

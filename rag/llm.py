@@ -15,7 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from rag import prompts
 from rag.errors import ConfigError, ModelError
+from rag.openai_client import openai_client
 
 if TYPE_CHECKING:
     from rag.settings import Settings
@@ -39,19 +41,10 @@ class OpenAIChat:
     """OpenAI, or any OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio)."""
 
     def __init__(self, settings: Settings, model: str) -> None:
-        from openai import OpenAI
-
-        if not (settings.openai_api_key or settings.openai_base_url):
-            raise ConfigError("--llm openai needs OPENAI_API_KEY or OPENAI_BASE_URL / --base-url")
+        self.client = openai_client(settings, "--llm openai", flag="--base-url")
         self.name = f"openai:{model}"
         self.model = model
         self.timeout = settings.timeout
-        self.client = OpenAI(
-            api_key=settings.openai_api_key or "not-needed",
-            base_url=settings.openai_base_url,
-            timeout=settings.timeout,
-            max_retries=settings.max_retries,
-        )
 
     def complete(self, messages: list[Message], on_token: OnToken | None = None) -> str:
         """Stream the reply (so the first words show early), bounded by the timeout."""
@@ -195,7 +188,7 @@ class ScriptedChat:
             return prompt.split("Last question:", 1)[1].split("\n", 1)[0].strip()
         marker = '<source n="1"'
         if marker not in prompt:
-            return "The articles don't say."
+            return prompts.refusal()
         body = prompt.split(marker, 1)[1].split(">", 1)[1].split("</source>", 1)[0].strip()
         first = re.split(r"(?<=[.!?])\s+", body, maxsplit=1)[0].strip().rstrip(".")
         return f"{first}. [1]"
