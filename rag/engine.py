@@ -1,25 +1,42 @@
 """Asking: retrieval, an answerer, and the citation checker, as a LlamaIndex query engine.
 
-``ask(question, settings)`` is the library entry point; ``CitedQueryEngine`` is the same
-pipeline as a LlamaIndex ``CustomQueryEngine`` so it composes with LlamaIndex tooling.
+``ask(question, settings)`` is the library entry point. ``Asker`` holds one
+``CitedQueryEngine`` for the process; the engine is a LlamaIndex ``BaseQueryEngine`` whose
+retriever (``HybridRetriever``) hands its nodes to the synthesize step, so it composes with
+LlamaIndex tooling (chat engines, query pipelines).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Protocol
+from typing import Protocol
 
+from llama_index.core.base.base_query_engine import BaseQueryEngine
+from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.base.response.schema import Response
-from llama_index.core.query_engine import CustomQueryEngine
-from pydantic import ConfigDict
+from llama_index.core.callbacks.base import CallbackManager
+from llama_index.core.prompts.mixin import PromptMixinType
+from llama_index.core.schema import NodeWithScore, QueryBundle, QueryType
 
 from rag import prompts
 from rag.citations import MARKER, check_answer
+from rag.dates import relative_window
 from rag.extractive import ExtractiveAnswerer, idf_from_bm25
 from rag.llm import ChatModel, Message, OnToken, get_chat_model
-from rag.retrieve import Filters, HybridRetriever, Mode, Searcher, retrieved_view, to_node
+from rag.retrieve import (
+    Filters,
+    HybridRetriever,
+    Mode,
+    NewsQuery,
+    Searcher,
+    diversify,
+    from_node,
+    retrieved_view,
+    to_node,
+)
 from rag.settings import Settings
 from rag.types import Answer, Passage
 
@@ -149,55 +166,126 @@ def make_answerer(
     return LLMAnswerer(get_chat_model(spec, settings))
 
 
-class CitedQueryEngine(CustomQueryEngine):
-    """Retriever + answerer + citation checker; the Response carries the Answer."""
+@dataclass
+class Question(NewsQuery):
+    """One question for the engine: a ``NewsQuery`` plus where to stream the answer's tokens."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-    retriever: HybridRetriever
-    answerer: Any
-    on_token: Any = None
+    on_token: OnToken | None = None
 
-    def custom_query(self, query_str: str) -> Response:
-        """Answer one question."""
-        self.retriever.retrieve(query_str)
-        result = self.retriever.last
-        assert result is not None
-        shown = result.top
-        raw = self.answerer.respond(query_str, shown, result.as_of, self.on_token)
+
+@dataclass(kw_only=True)
+class CitedResponse(Response):
+    """A LlamaIndex Response carrying the checked Answer; source_nodes are the cited passages."""
+
+    answer: Answer
+
+
+class CitedQueryEngine(BaseQueryEngine):
+    """Retriever, answerer and citation checker as a LlamaIndex query engine.
+
+    Built once and asked many questions: ``query(Question(...))`` takes each question's date,
+    filters, k and token stream; a plain string uses the defaults. ``retrieve`` returns the
+    fused ranking as nodes and ``synthesize`` answers from those nodes (the top k of them,
+    one chunk per article first).
+    """
+
+    def __init__(
+        self,
+        retriever: BaseRetriever,
+        answerer: Answerer,
+        *,
+        k: int = 5,
+        callback_manager: CallbackManager | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.answerer = answerer
+        self.k = k
+        super().__init__(callback_manager)
+
+    def _get_prompt_modules(self) -> PromptMixinType:
+        return {}
+
+    def question(self, query: QueryType) -> Question:
+        """The query as a Question with its date and k filled in."""
+        if isinstance(query, str):
+            query = QueryBundle(query)
+        if not isinstance(query, Question):
+            base = vars(query) if isinstance(query, NewsQuery) else {"query_str": query.query_str}
+            query = Question(**base)
+        return replace(query, as_of=query.as_of or date.today(), k=query.k or self.k)
+
+    def retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        """The fused ranking for the question, best first."""
+        return self.retriever.retrieve(self.question(query_bundle))
+
+    def synthesize(
+        self,
+        query_bundle: QueryBundle,
+        nodes: list[NodeWithScore],
+        additional_source_nodes: Sequence[NodeWithScore] | None = None,
+    ) -> CitedResponse:
+        """Answer from the top k of ``nodes`` and check the citations."""
+        question = self.question(query_bundle)
+        assert question.as_of is not None and question.k is not None
+        ranking = [from_node(n) for n in nodes]
+        shown = diversify(ranking, question.k)
+        raw = self.answerer.respond(question.query_str, shown, question.as_of, question.on_token)
         checked = check_answer(raw, shown, refusal_phrase=prompts.refusal())
         answer = Answer(
-            question=query_str,
+            question=question.query_str,
             answer=checked.text,
             refused=checked.refused,
             llm=self.answerer.name,
             citations=checked.citations,
-            retrieved=retrieved_view(result.ranking),
-            as_of=result.as_of.isoformat(),
+            retrieved=retrieved_view(ranking),
+            as_of=question.as_of.isoformat(),
             warnings=list(checked.warnings),
         )
-        if result.window:
-            answer.warnings.insert(
-                0,
-                f'"{result.window.phrase}" read as {result.window.start} to {result.window.end}',
-            )
-        return Response(
-            response=answer.answer,
-            source_nodes=[to_node(c.passage) for c in answer.citations],
-            metadata={"answer": answer},
+        window = relative_window(question.query_str, question.as_of)
+        if window:
+            answer.warnings.insert(0, f'"{window.phrase}" read as {window.start} to {window.end}')
+        cited = [to_node(c.passage) for c in answer.citations]
+        return CitedResponse(response=answer.answer, source_nodes=cited, answer=answer)
+
+    def _query(self, query_bundle: QueryBundle) -> CitedResponse:
+        question = self.question(query_bundle)
+        return self.synthesize(question, self.retrieve(question))
+
+    async def _aquery(self, query_bundle: QueryBundle) -> CitedResponse:
+        return self._query(query_bundle)
+
+    def answer(self, query: QueryType) -> Answer:
+        """The checked answer to one question."""
+        response = self.query(query)
+        assert isinstance(response, CitedResponse)
+        return response.answer
+
+
+class Asker:
+    """One query engine for the process (the searcher and answerer opened once)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        searcher: Searcher | None = None,
+        answerer: Answerer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.searcher = (searcher or Searcher(settings)).open()
+        self.engine = CitedQueryEngine(
+            HybridRetriever(self.searcher, k=settings.k),
+            answerer or make_answerer(settings, self.searcher),
+            k=settings.k,
         )
 
+    @property
+    def answerer(self) -> Answerer:
+        """The answerer the engine uses."""
+        return self.engine.answerer
 
-@dataclass
-class Asker:
-    """Reusable state for many questions: the searcher and the answerer."""
-
-    settings: Settings
-    searcher: Searcher | None = None
-    answerer: Answerer | None = None
-
-    def __post_init__(self) -> None:
-        self.searcher = (self.searcher or Searcher(self.settings)).open()
-        self.answerer = self.answerer or make_answerer(self.settings, self.searcher)
+    @answerer.setter
+    def answerer(self, answerer: Answerer) -> None:
+        self.engine.answerer = answerer
 
     def ask(
         self,
@@ -210,14 +298,9 @@ class Asker:
         on_token: OnToken | None = None,
     ) -> Answer:
         """One cited answer."""
-        assert self.searcher is not None
-        retriever = HybridRetriever(
-            self.searcher, k=k or self.settings.k, as_of=as_of, filters=filters, mode=mode
+        return self.engine.answer(
+            Question(question, as_of=as_of, filters=filters, k=k, mode=mode, on_token=on_token)
         )
-        engine = CitedQueryEngine(retriever=retriever, answerer=self.answerer, on_token=on_token)
-        response = engine.query(question)
-        answer: Answer = response.metadata["answer"]  # type: ignore[index]
-        return answer
 
 
 def ask(

@@ -239,39 +239,45 @@ def _mask(index: BM25Index, filters: Filters, sources: list[str] | None) -> np.n
     return mask
 
 
-class HybridRetriever(BaseRetriever):
-    """LlamaIndex retriever over rag's hybrid search."""
+@dataclass
+class NewsQuery(QueryBundle):
+    """A LlamaIndex query with rag's per-question settings (None means the retriever's own)."""
 
-    def __init__(
-        self,
-        searcher: Searcher,
-        *,
-        k: int,
-        as_of: date | None = None,
-        filters: Filters | None = None,
-        mode: Mode = "hybrid",
-    ) -> None:
+    as_of: date | None = None
+    filters: Filters | None = None
+    k: int | None = None
+    mode: Mode = "hybrid"
+
+
+class HybridRetriever(BaseRetriever):
+    """LlamaIndex retriever over rag's hybrid search: the whole fused ranking, best first.
+
+    A plain string or QueryBundle is searched with the retriever's own k; a ``NewsQuery``
+    brings its own date, filters, k and mode. The answer shows the top k of this ranking,
+    one chunk per article first (``diversify``).
+    """
+
+    def __init__(self, searcher: Searcher, *, k: int = 5) -> None:
         super().__init__()
         self.searcher = searcher
         self.k = k
-        self.as_of = as_of
-        self.filters = filters
-        self.mode: Mode = mode
-        self.last: SearchResult | None = None
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        self.last = self.searcher.search(
-            query_bundle.query_str,
-            k=self.k,
-            as_of=self.as_of,
-            filters=self.filters,
-            mode=self.mode,
+        query = query_bundle
+        if not isinstance(query, NewsQuery):
+            query = NewsQuery(query.query_str)
+        result = self.searcher.search(
+            query.query_str,
+            k=query.k or self.k,
+            as_of=query.as_of,
+            filters=query.filters,
+            mode=query.mode,
         )
-        return [to_node(p) for p in self.last.top]
+        return [to_node(p) for p in result.ranking]
 
 
 def to_node(passage: Passage) -> NodeWithScore:
-    """A LlamaIndex node for a passage."""
+    """A LlamaIndex node for a passage (``from_node`` reads it back)."""
     node = TextNode(
         id_=passage.chunk_id,
         text=passage.text,
@@ -286,3 +292,20 @@ def to_node(passage: Passage) -> NodeWithScore:
         },
     )
     return NodeWithScore(node=node, score=passage.score)
+
+
+def from_node(scored: NodeWithScore) -> Passage:
+    """The passage a node stands for."""
+    node, meta = scored.node, scored.node.metadata
+    return Passage(
+        chunk_id=node.node_id,
+        article_id=str(meta.get("article_id", "")),
+        text=node.get_content(),
+        title=str(meta.get("title", "")),
+        source=str(meta.get("source", "")),
+        published=str(meta.get("published") or "") or None,
+        url=str(meta.get("url", "")),
+        start=getattr(node, "start_char_idx", None) or 0,
+        end=getattr(node, "end_char_idx", None) or 0,
+        score=scored.score or 0.0,
+    )
