@@ -53,7 +53,9 @@ def questions(path: Path) -> list[GoldQuestion]:
     return load_dataset(path).questions
 
 
-@pytest.mark.parametrize(("path", "at_least", "unanswerable_at_least"), [(DEV, 100, 30)])
+@pytest.mark.parametrize(
+    ("path", "at_least", "unanswerable_at_least"), [(DEV, 100, 30), (HELDOUT, 40, 12)]
+)
 def test_sizes(path: Path, at_least: int, unanswerable_at_least: int) -> None:
     qs = questions(path)
     assert len(qs) >= at_least
@@ -62,13 +64,19 @@ def test_sizes(path: Path, at_least: int, unanswerable_at_least: int) -> None:
     assert sections == CATEGORIES
 
 
-def test_ids_and_queries_unique() -> None:
-    qs = questions(DEV)
+def test_ids_and_queries_unique_across_both_sets() -> None:
+    qs = questions(DEV) + questions(HELDOUT)
     assert [i for i, n in Counter(q.id for q in qs).items() if n > 1] == []
     assert [s for s, n in Counter(q.query.lower() for q in qs).items() if n > 1] == []
 
 
-@pytest.mark.parametrize("path", [DEV])
+def test_heldout_uses_articles_the_dev_set_does_not() -> None:
+    dev = {d for q in questions(DEV) for d in q.gold_ids}
+    heldout = {d for q in questions(HELDOUT) for d in q.gold_ids}
+    assert dev & heldout == set()
+
+
+@pytest.mark.parametrize("path", [DEV, HELDOUT])
 def test_tags_and_short_answers(path: Path) -> None:
     for q in questions(path):
         kinds = set(q.tags) & (ANSWER_TYPES | {"unanswerable"})
@@ -80,7 +88,7 @@ def test_tags_and_short_answers(path: Path) -> None:
         assert q.gold_texts == [], f"{q.id}: evidence is doc ids only, no article text"
 
 
-@pytest.mark.parametrize("path", [DEV])
+@pytest.mark.parametrize("path", [DEV, HELDOUT])
 def test_answers_are_in_every_evidence_article(path: Path) -> None:
     texts = corpus_texts()
     for q in (q for q in questions(path) if q.answerable):
@@ -93,7 +101,7 @@ def test_answers_are_in_every_evidence_article(path: Path) -> None:
         assert category in q.tags, f"{q.id}: {q.gold_ids[0]} but tags {q.tags}"
 
 
-@pytest.mark.parametrize("path", [DEV])
+@pytest.mark.parametrize("path", [DEV, HELDOUT])
 def test_unanswerable_questions_have_no_evidence_and_no_answer_anywhere(path: Path) -> None:
     texts = corpus_texts()
     for q in (q for q in questions(path) if not q.answerable):
