@@ -3,8 +3,8 @@
 ``ChatSession.handle(line)`` takes one line (a question or a slash command). A follow-up is
 condensed into a standalone question before retrieval: by the chat model when the answerer is
 an LLM, else by rule (``rag.followup``). The session prints nothing itself:
-everything goes through a ``ChatView``; ``ConsoleView`` renders with rich. ``run_piped`` and
-``run_interactive`` are the two loops the ``rag chat`` command uses.
+everything goes through a ``ChatView`` (the terminal's is ``rag.cli.chatview.ConsoleView``).
+``run_piped`` runs a session over lines of text.
 """
 
 from __future__ import annotations
@@ -17,16 +17,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from rich.console import Console
-from rich.text import Text
-
 from rag import prompts
 from rag.dates import parse_date
 from rag.engine import LLMAnswerer, make_answerer
 from rag.errors import RagError
-from rag.followup import fallback_condense, first_line, plausible_rewrite, strip_markers
+from rag.followup import Turn, fallback_condense, first_line, plausible_rewrite, strip_markers
 from rag.llm import ChatModel
-from rag.render import print_answer, print_sources, source_line
 from rag.retrieve import Filters
 
 if TYPE_CHECKING:
@@ -50,15 +46,6 @@ COMMANDS: dict[str, str] = {
     "/exit": "leave (Ctrl-D works too)",
 }
 OFF = {"off", "clear", "none"}
-
-
-@dataclass
-class Turn:
-    """One exchange: what was asked, what was searched, and the checked answer."""
-
-    question: str
-    standalone: str
-    answer: Answer
 
 
 class ChatView(Protocol):
@@ -334,7 +321,7 @@ def transcript_markdown(session: ChatSession) -> str:
         if turn.answer.citations:
             out += ["", "**Sources**"]
         for citation in turn.answer.citations:
-            out += ["", source_line(citation)]
+            out += ["", citation.source_line()]
             if citation.passage.url:
                 out.append(f"<{citation.passage.url}>")
             out.append("")
@@ -353,53 +340,6 @@ def marked_passage(citation: Citation) -> str:
     return f"{text[:start]}**{span}**{text[start + len(span) :]}".strip()
 
 
-@dataclass
-class ConsoleView:
-    """A ChatView that renders with rich."""
-
-    console: Console
-    stream: bool = True
-    _pieces: list[str] = field(default_factory=list)
-
-    def searching(self, standalone: str) -> None:
-        """The searched question, dimmed."""
-        self.console.print(Text(f"searching: {standalone}", style="dim"))
-
-    def token(self, piece: str) -> None:
-        """Print a streamed piece."""
-        self._pieces.append(piece)
-        self.console.print(piece, end="", markup=False, highlight=False)
-
-    def end_stream(self) -> None:
-        """Finish a streamed line (after an answer, an error or Ctrl-C)."""
-        if self._pieces:
-            self.console.print()
-        self._pieces.clear()
-
-    def answer(self, answer: Answer, streamed: bool) -> None:
-        """The answer (checked text shown again if the checker changed it) and citations."""
-        raw = " ".join("".join(self._pieces).split())
-        self.end_stream()
-        if streamed and raw != " ".join(answer.answer.split()):
-            self.console.print(Text("checked: ", style="dim") + Text(answer.answer))
-        print_answer(self.console, answer, streamed=streamed, passages=False)
-        self.console.print()
-
-    def sources(self, answer: Answer) -> None:
-        """Full passages."""
-        print_sources(self.console, answer, passages=True)
-
-    def info(self, text: str) -> None:
-        """A plain line."""
-        self.end_stream()
-        self.console.print(Text(text))
-
-    def error(self, text: str) -> None:
-        """A one-line error."""
-        self.end_stream()
-        self.console.print(Text(f"error: {text}", style="red"))
-
-
 def run_piped(session: ChatSession, lines: Iterable[str]) -> int:
     """One question or command per line; the number of failed answers."""
     for line in lines:
@@ -408,30 +348,3 @@ def run_piped(session: ChatSession, lines: Iterable[str]) -> int:
             if not session.handle(line):
                 break
     return session.failures
-
-
-def run_interactive(session: ChatSession, history_file: Path) -> None:
-    """Prompt with line editing and history; Ctrl-C cancels, Ctrl-D or /exit leaves."""
-    from prompt_toolkit import PromptSession
-    from prompt_toolkit.completion import WordCompleter
-    from prompt_toolkit.history import FileHistory
-
-    history_file.parent.mkdir(parents=True, exist_ok=True)
-    commands = [usage.split()[0] for usage in COMMANDS]
-    prompt: PromptSession[str] = PromptSession(
-        history=FileHistory(str(history_file)),
-        completer=WordCompleter(commands, sentence=True),
-    )
-    session.view.info(f"rag chat · answerer {session.llm} · /help for commands, Ctrl-D to leave")
-    while True:
-        try:
-            line = prompt.prompt("› ")
-        except KeyboardInterrupt:
-            continue
-        except EOFError:
-            break
-        try:
-            if not session.handle(line):
-                break
-        except KeyboardInterrupt:
-            session.view.info(" cancelled")

@@ -9,13 +9,11 @@ and the previous question's key terms are carried over.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from rag.extractive import QUESTION_WORDS, key_terms
 from rag.text import sentence_spans
-
-if TYPE_CHECKING:
-    from rag.chat import Turn
+from rag.types import Answer
 
 PRONOUNS = {"he", "she", "him", "his", "her", "they", "them", "their", "it", "its"}
 POSSESSIVES = {"his", "their", "its"}
@@ -38,6 +36,15 @@ _WORDS = re.compile(r"[\w'’-]+")
 _MARKERS = re.compile(r"\s*\[\d+\]")
 _PAREN_TAIL = re.compile(r"\s*\([^()]*\)\s*$")
 MAX_CARRIED = 4
+
+
+@dataclass
+class Turn:
+    """One exchange: what was asked, what was searched, and the checked answer."""
+
+    question: str
+    standalone: str
+    answer: Answer
 
 
 def first_line(reply: str) -> str:

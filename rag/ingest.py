@@ -19,7 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from rag.articles import outlet_key
 from rag.bm25 import BM25Index, Row, Vocab, chunk_text, index_dir, tokenize_words
@@ -52,6 +52,22 @@ class IngestReport:
     def ok(self) -> bool:
         """True when nothing failed."""
         return not self.failed
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` shape: each outcome as a list, and the count of each."""
+        outcomes: dict[str, list[Any]] = {
+            "added": list(self.added),
+            "updated": list(self.updated),
+            "unchanged": list(self.unchanged),
+            "duplicates": [{"id": skipped, "same_as": kept} for skipped, kept in self.duplicates],
+            "failed": [{"path": f.path, "line": f.line, "reason": f.reason} for f in self.failed],
+        }
+        return {
+            **outcomes,
+            "counts": {name: len(items) for name, items in outcomes.items()},
+            "chunks": self.chunks,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def content_hash(article: Article) -> str:

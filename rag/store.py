@@ -23,6 +23,8 @@ from rag.errors import EmbeddingMismatchError, StoreError
 from rag.types import Article, Chunk, Passage
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
 
@@ -47,6 +49,18 @@ class ArticleInfo:
     path: str
     content_hash: str
     chunks: int
+
+
+@dataclass
+class StoreStats:
+    """What ``rag stats`` shows: counts, where the store is, and the model that built it."""
+
+    collection: str
+    store: str
+    articles: int
+    chunks: int
+    embedding: str
+    size_bytes: int | None  # None for a Chroma server
 
 
 @dataclass
@@ -100,6 +114,11 @@ def _client(settings: Settings) -> ClientAPI:
         raise
     except Exception as exc:
         raise StoreError(f"cannot open the Chroma store at {describe(settings)}: {exc}") from exc
+
+
+def folder_size(folder: Path) -> int:
+    """Bytes in the files under a folder."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
 def describe(settings: Settings) -> str:
@@ -360,6 +379,18 @@ class ChunkStore:
             passage.score = 1.0 - float(distance)
             passages.append(passage)
         return passages
+
+    def stats(self) -> StoreStats:
+        """Counts, location, embedding model, and the size on disk of an embedded store."""
+        server = self.settings.server_mode
+        return StoreStats(
+            collection=self.settings.collection,
+            store=("server " if server else "embedded ") + describe(self.settings),
+            articles=len(self.articles()),
+            chunks=self.count(),
+            embedding=self.embedding_name,
+            size_bytes=None if server else folder_size(self.settings.store_dir),
+        )
 
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Passage]:
         """Passages for chunk ids, in the order asked (missing ids are dropped)."""

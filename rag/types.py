@@ -60,6 +60,12 @@ class Citation:
     span_start: int = 0
     span_end: int = 0
 
+    def source_line(self) -> str:
+        """[n] outlet · date · headline"""
+        p = self.passage
+        parts = [p.source or "unknown outlet", p.published or "undated", p.title or p.article_id]
+        return f"[{self.n}] " + " · ".join(parts)
+
 
 @dataclass
 class Answer:

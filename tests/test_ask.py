@@ -96,6 +96,23 @@ def test_the_rag_process_ends_quickly_without_losing_output() -> None:
     assert failed.stderr.strip() == "error: bad --since 'never': use YYYY-MM-DD"
 
 
+def test_atexit_handlers_still_run_when_ask_skips_teardown(tmp_path: Path) -> None:
+    marker = tmp_path / "atexit-ran"
+    script = (
+        "import atexit, pathlib, sys\n"
+        f"atexit.register(pathlib.Path({str(marker)!r}).write_text, 'ran')\n"
+        "from rag.cli import main\n"
+        "sys.argv = ['rag', 'ask', '--no-passages', 'Who withdrew from the race?']\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Muharrem Ince" in done.stdout and "[1] unknown outlet" in done.stdout
+    assert marker.read_text() == "ran"
+
+
 def test_bad_date_is_one_line_error() -> None:
     result = runner.invoke(app, ["ask", "x", "--since", "last tuesday"])
     assert result.exit_code == 1

@@ -75,6 +75,40 @@ def test_duplicate_under_another_id_is_reported(tmp_path: Path, seed_path: Path)
     assert "duplicate: other-id has the same text as" in out
 
 
+def test_ingest_json_lists_every_outcome_and_counts_them(tmp_path: Path, seed_path: Path) -> None:
+    first = json.loads(rag("ingest", "--json", str(seed_path))[1])
+    [seed_id] = first["added"]
+    assert first["updated"] == first["unchanged"] == first["duplicates"] == first["failed"] == []
+    assert first["counts"] == {
+        "added": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "duplicates": 0,
+        "failed": 0,
+    }
+    assert first["chunks"] >= 2
+
+    twin = tmp_path / "twin.json"
+    title, body = seed_path.read_text(encoding="utf-8").split("\n", 1)
+    twin.write_text(json.dumps({"id": "other-id", "title": title, "text": body}))
+    (tmp_path / "empty.txt").write_text("")
+    code, out, _ = rag("ingest", "--json", str(seed_path), str(twin), str(tmp_path / "empty.txt"))
+    assert code == 1
+    again = json.loads(out)
+    assert again["added"] == again["updated"] == []
+    assert again["unchanged"] == [seed_id]
+    assert again["duplicates"] == [{"id": "other-id", "same_as": seed_id}]
+    [failure] = again["failed"]
+    assert failure["path"].endswith("empty.txt") and failure["reason"]
+    assert again["counts"] == {
+        "added": 0,
+        "updated": 0,
+        "unchanged": 1,
+        "duplicates": 1,
+        "failed": 1,
+    }
+
+
 def test_bad_inputs_fail_one_by_one_and_good_files_still_ingest(
     tmp_path: Path, seed_path: Path
 ) -> None:

@@ -1,8 +1,8 @@
-"""Terminal rendering of answers, sources and reports with rich (no logic lives here)."""
+"""Terminal rendering of answers, sources, ingest reports and progress with rich."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -13,13 +13,6 @@ if TYPE_CHECKING:
     from rag.ingest import IngestReport
     from rag.store import ArticleInfo
     from rag.types import Answer, Citation
-
-
-def source_line(citation: Citation) -> str:
-    """[n] outlet · date · headline"""
-    p = citation.passage
-    parts = [p.source or "unknown outlet", p.published or "undated", p.title or p.article_id]
-    return f"[{citation.n}] " + " · ".join(parts)
 
 
 def passage_text(citation: Citation) -> Text:
@@ -51,7 +44,7 @@ def print_sources(console: Console, answer: Answer, *, passages: bool = True) ->
     console.print()
     console.print(Text("Sources", style="bold"))
     for citation in answer.citations:
-        console.print(Text(source_line(citation), style="cyan"))
+        console.print(Text(citation.source_line(), style="cyan"))
         if citation.passage.url:
             console.print(Text(f"    {citation.passage.url}", style="dim blue"))
         if passages:
@@ -88,3 +81,46 @@ def articles_table(articles: list[ArticleInfo]) -> Table:
             str(a.chunks),
         )
     return table
+
+
+def with_ingest_progress(err: Console, run: Any) -> Any:
+    """Run with a progress bar on a terminal (stderr), silently otherwise."""
+    if not err.is_terminal:
+        return run(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("ingesting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files · {task.fields[articles]} articles"),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("ingest", total=None, articles=0)
+
+        def update(articles: int, files_done: int, files_total: int) -> None:
+            bar.update(task, completed=files_done, total=files_total, articles=articles)
+
+        return run(update)
+
+
+def with_eval_progress(err: Console, run: Any) -> Any:
+    """Run with a progress bar (ingesting, then asking) on a terminal, silently otherwise."""
+    if not err.is_terminal:
+        return run(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def update(phase: str, done: int, total: int | None) -> None:
+            bar.update(task, description=phase, completed=done, total=total)
+
+        return run(update)

@@ -1,0 +1,90 @@
+"""``rag chat`` at a terminal: the rich ChatView and the prompt_toolkit loop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.text import Text
+
+from rag.chat import COMMANDS, ChatSession
+from rag.cli.rendering import print_answer, print_sources
+
+if TYPE_CHECKING:
+    from rag.types import Answer
+
+
+@dataclass
+class ConsoleView:
+    """A ChatView that renders with rich."""
+
+    console: Console
+    stream: bool = True
+    _pieces: list[str] = field(default_factory=list)
+
+    def searching(self, standalone: str) -> None:
+        """The searched question, dimmed."""
+        self.console.print(Text(f"searching: {standalone}", style="dim"))
+
+    def token(self, piece: str) -> None:
+        """Print a streamed piece."""
+        self._pieces.append(piece)
+        self.console.print(piece, end="", markup=False, highlight=False)
+
+    def end_stream(self) -> None:
+        """Finish a streamed line (after an answer, an error or Ctrl-C)."""
+        if self._pieces:
+            self.console.print()
+        self._pieces.clear()
+
+    def answer(self, answer: Answer, streamed: bool) -> None:
+        """The answer (checked text shown again if the checker changed it) and citations."""
+        raw = " ".join("".join(self._pieces).split())
+        self.end_stream()
+        if streamed and raw != " ".join(answer.answer.split()):
+            self.console.print(Text("checked: ", style="dim") + Text(answer.answer))
+        print_answer(self.console, answer, streamed=streamed, passages=False)
+        self.console.print()
+
+    def sources(self, answer: Answer) -> None:
+        """Full passages."""
+        print_sources(self.console, answer, passages=True)
+
+    def info(self, text: str) -> None:
+        """A plain line."""
+        self.end_stream()
+        self.console.print(Text(text))
+
+    def error(self, text: str) -> None:
+        """A one-line error."""
+        self.end_stream()
+        self.console.print(Text(f"error: {text}", style="red"))
+
+
+def run_interactive(session: ChatSession, history_file: Path) -> None:
+    """Prompt with line editing and history; Ctrl-C cancels, Ctrl-D or /exit leaves."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.completion import WordCompleter
+    from prompt_toolkit.history import FileHistory
+
+    history_file.parent.mkdir(parents=True, exist_ok=True)
+    commands = [usage.split()[0] for usage in COMMANDS]
+    prompt: PromptSession[str] = PromptSession(
+        history=FileHistory(str(history_file)),
+        completer=WordCompleter(commands, sentence=True),
+    )
+    session.view.info(f"rag chat · answerer {session.llm} · /help for commands, Ctrl-D to leave")
+    while True:
+        try:
+            line = prompt.prompt("› ")
+        except KeyboardInterrupt:
+            continue
+        except EOFError:
+            break
+        try:
+            if not session.handle(line):
+                break
+        except KeyboardInterrupt:
+            session.view.info(" cancelled")

@@ -1,0 +1,255 @@
+"""The commands that manage the store and answer questions: ingest, list, remove, stats,
+config, ask and chat."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from rag.cli.app import (
+    AsOf,
+    BaseUrl,
+    ChromaUrl,
+    Collection,
+    DataDir,
+    Embedding,
+    JsonOut,
+    Llm,
+    Passages,
+    Since,
+    Source,
+    Until,
+    answer_settings,
+    app,
+    as_of_date,
+    console,
+    err,
+    errors,
+    parse_filters,
+    read_only_command,
+    settings_from,
+)
+from rag.errors import RagError
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders (recursive) or globs.")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="Read every file as txt, md, html, json or jsonl."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Re-embed unchanged articles.")] = False,
+    as_json: JsonOut = False,
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    chroma_url: ChromaUrl = None,
+    embedding: Embedding = None,
+) -> None:
+    """Add articles to the store; unchanged ones are skipped, changed ones replaced."""
+    with errors():
+        from rag.cli.rendering import ingest_summary, with_ingest_progress
+        from rag.ingest import ingest as run_ingest
+
+        settings = settings_from(
+            data_dir=data_dir, collection=collection, chroma_url=chroma_url, embedding=embedding
+        )
+        if fmt and fmt not in {"txt", "md", "html", "json", "jsonl"}:
+            raise RagError(f"unknown --format {fmt!r} (use txt, md, html, json or jsonl)")
+        report = with_ingest_progress(
+            err, lambda p: run_ingest(paths, settings, fmt=fmt, force=force, progress=p)
+        )
+        if as_json:
+            console.print_json(json.dumps(report.to_dict()))
+        else:
+            ingest_summary(console, report)
+        if not report.ok:
+            raise typer.Exit(1)
+
+
+@app.command("list")
+def list_articles(
+    as_json: JsonOut = False,
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    chroma_url: ChromaUrl = None,
+) -> None:
+    """List stored articles: id, date, source, title, chunk count."""
+    with errors():
+        from dataclasses import asdict
+
+        from rag.cli.rendering import articles_table
+        from rag.store import ChunkStore
+
+        settings = settings_from(data_dir=data_dir, collection=collection, chroma_url=chroma_url)
+        articles = ChunkStore.open(settings).articles()
+        if as_json:
+            console.print_json(json.dumps([asdict(a) for a in articles]))
+        elif not articles:
+            console.print("no articles stored")
+        else:
+            console.print(articles_table(articles))
+
+
+@app.command()
+def remove(
+    ids: Annotated[list[str], typer.Argument(help="Article ids (see 'rag list').")],
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    chroma_url: ChromaUrl = None,
+) -> None:
+    """Remove articles and all their chunks."""
+    with errors():
+        from rag.ingest import remove as run_remove
+
+        settings = settings_from(data_dir=data_dir, collection=collection, chroma_url=chroma_url)
+        removed, missing = run_remove(ids, settings)
+        for article_id in removed:
+            console.print(f"removed {article_id}", markup=False)
+        for article_id in missing:
+            err.print(f"error: no article with id {article_id}", markup=False)
+        if missing:
+            raise typer.Exit(1)
+
+
+@app.command()
+def stats(
+    as_json: JsonOut = False,
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    chroma_url: ChromaUrl = None,
+) -> None:
+    """Articles, chunks, where the store is, and the embedding model that built it."""
+    with errors():
+        from dataclasses import asdict
+
+        from rag.store import ChunkStore
+
+        settings = settings_from(data_dir=data_dir, collection=collection, chroma_url=chroma_url)
+        info = asdict(ChunkStore.open(settings).stats())
+        if as_json:
+            console.print_json(json.dumps(info))
+        else:
+            for key, value in info.items():
+                if value is not None:
+                    console.print(f"{key:11} {value}", markup=False)
+
+
+@app.command()
+def config(
+    as_json: JsonOut = False,
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    chroma_url: ChromaUrl = None,
+    embedding: Embedding = None,
+) -> None:
+    """Show the effective settings and where each came from (secrets masked)."""
+    with errors():
+        settings = settings_from(
+            data_dir=data_dir, collection=collection, chroma_url=chroma_url, embedding=embedding
+        )
+        rows = settings.shown()
+        if as_json:
+            console.print_json(json.dumps({n: {"value": v, "origin": o} for n, v, o in rows}))
+            return
+        from rich.table import Table
+
+        table = Table(box=None, header_style="bold")
+        for column in ("setting", "value", "origin"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    k: Passages = None,
+    since: Since = None,
+    until: Until = None,
+    source: Source = None,
+    as_of: AsOf = None,
+    llm: Llm = None,
+    base_url: BaseUrl = None,
+    passages: Annotated[
+        bool, typer.Option("--passages/--no-passages", help="Show cited passages.")
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    chroma_url: ChromaUrl = None,
+    embedding: Embedding = None,
+) -> None:
+    """Answer a question from the stored articles, citing the passages it used."""
+    read_only_command()
+    with errors():
+        from rag.cli.rendering import print_answer
+        from rag.engine import EXTRACTIVE_NOTE, Asker, resolve_llm
+
+        settings = answer_settings(data_dir, collection, chroma_url, embedding, k, llm, base_url)
+        filters = parse_filters(since, until, source)
+        day = as_of_date(as_of)
+        spec = resolve_llm(settings)
+        if not as_json and spec == "extractive":
+            err.print(EXTRACTIVE_NOTE, style="dim")
+        stream = not as_json and spec != "extractive"
+
+        streamed: list[str] = []
+
+        def on_token(piece: str) -> None:
+            streamed.append(piece)
+            console.print(piece, end="", markup=False, highlight=False)
+
+        answer = Asker(settings).ask(
+            question, as_of=day, filters=filters, on_token=on_token if stream else None
+        )
+        if as_json:
+            console.print_json(json.dumps(answer.to_dict()))
+            return
+        if stream:
+            console.print()
+            if " ".join("".join(streamed).split()) != " ".join(answer.answer.split()):
+                console.print("[dim]checked:[/dim]", end=" ")
+                console.print(answer.answer, markup=False)
+        print_answer(console, answer, streamed=stream, passages=passages)
+
+
+@app.command()
+def chat(
+    k: Passages = None,
+    since: Since = None,
+    until: Until = None,
+    source: Source = None,
+    as_of: AsOf = None,
+    llm: Llm = None,
+    base_url: BaseUrl = None,
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    chroma_url: ChromaUrl = None,
+    embedding: Embedding = None,
+) -> None:
+    """Chat with the articles: follow-up questions, sources on demand, /help for commands.
+
+    With stdin not a terminal, reads one question or /command per line.
+    """
+    with errors():
+        from rag.chat import ChatSession, run_piped
+        from rag.cli.chatview import ConsoleView, run_interactive
+        from rag.engine import EXTRACTIVE_NOTE, Asker
+
+        settings = answer_settings(data_dir, collection, chroma_url, embedding, k, llm, base_url)
+        filters = parse_filters(since, until, source)
+        day = as_of_date(as_of)
+        interactive = sys.stdin.isatty()
+        view = ConsoleView(console, stream=interactive)
+        session = ChatSession(Asker(settings), view, filters=filters, as_of=day)
+        if session.llm == "extractive":
+            err.print(EXTRACTIVE_NOTE, style="dim")
+        if interactive:
+            run_interactive(session, settings.data_dir / "chat_history")
+        elif run_piped(session, sys.stdin):
+            raise typer.Exit(1)
