@@ -26,7 +26,7 @@ from rag.types import Article, Scalar
 
 def build_article(
     *,
-    path: Path,
+    path: Path | str,
     title: str,
     text: str,
     url: str = "",

@@ -3,6 +3,7 @@
 RagError
  ├── ConfigError        bad settings or an unknown backend
  ├── InputError         an article file that cannot be read
+ ├── FetchError         a web page or feed cannot be fetched (refused, failed, too big...)
  ├── StoreError         the vector store is unreachable, locked or inconsistent
  │    └── EmbeddingMismatchError   the collection was built with another embedding model
  └── ModelError         the LLM or embedding service failed (timeout, bad key, refused)
@@ -19,6 +20,14 @@ class ConfigError(RagError):
 
 class InputError(RagError):
     """An input file or record cannot be read as an article."""
+
+
+class FetchError(RagError):
+    """A URL was refused or its fetch failed; ``status`` is the HTTP status when there was one."""
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 class StoreError(RagError):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -254,12 +254,20 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)"
 
 
 def _read_html(path: Path) -> Article:
-    html = _decode_html(path)
+    return html_article(_decode_html(path), path=str(path))
+
+
+def html_article(
+    html: str, *, path: str, url: str = "", fallback: Mapping[str, Any] | None = None
+) -> Article:
+    """An Article from a page's HTML (trafilatura). ``url``, when given, is the page's own;
+    ``fallback`` fills the title, published, source and authors the page lacks."""
     import trafilatura  # slow to import; only HTML needs it
     from trafilatura.settings import Document
 
     doc = trafilatura.bare_extraction(
         html,
+        url=url or None,
         with_metadata=True,
         include_comments=False,
         include_tables=True,
@@ -269,7 +277,8 @@ def _read_html(path: Path) -> Article:
     body = doc.text if isinstance(doc, Document) else None
     if not isinstance(doc, Document) or not body or not body.strip():
         raise Unreadable("no article text found in the HTML")
-    title = doc.title or _html_title(html)
+    more = fallback or {}
+    title = doc.title or more.get("title") or _html_title(html)
     paragraphs = [p for p in normalize_text(body).split("\n") if p]
     if paragraphs and title and paragraphs[0].lower() == normalize_text(title).lower():
         paragraphs = paragraphs[1:]  # trafilatura repeats the headline as the first line
@@ -277,10 +286,10 @@ def _read_html(path: Path) -> Article:
         path=path,
         title=title,
         text="\n\n".join(paragraphs),
-        url=doc.url or "",
-        published=doc.date,
-        source=doc.sitename or "",
-        authors=doc.author,
+        url=url or doc.url or "",
+        published=doc.date or more.get("published"),
+        source=doc.sitename or more.get("source") or "",
+        authors=doc.author or more.get("authors"),
     )
 
 
