@@ -23,11 +23,13 @@ class InputError(RagError):
 
 
 class FetchError(RagError):
-    """A URL was refused or its fetch failed; ``status`` is the HTTP status when there was one."""
+    """A URL was refused or its fetch failed; ``status`` is the HTTP status when there was one,
+    ``passing`` says a later try may succeed (a timeout, a 503)."""
 
-    def __init__(self, reason: str, status: int | None = None) -> None:
+    def __init__(self, reason: str, status: int | None = None, passing: bool = False) -> None:
         super().__init__(reason)
         self.status = status
+        self.passing = passing
 
 
 class StoreError(RagError):

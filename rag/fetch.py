@@ -35,6 +35,7 @@ import httpx
 
 from rag import __version__
 from rag.errors import FetchError
+from rag.settings import Settings
 
 MB = 1024 * 1024
 USER_AGENT = f"rag-news/{__version__} (+https://pypi.org/project/rag-news/)"
@@ -80,6 +81,16 @@ class FetchPolicy:
     robots: bool = True
     allow_private: bool = False
     allow_hosts: frozenset[str] = frozenset()  # host[:port]s fetched even on private addresses
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    """The policy the settings ask for (the defaults, and whether private URLs are allowed)."""
+    return FetchPolicy(allow_private=settings.allow_private_urls)
+
+
+def robots_path(settings: Settings) -> Path:
+    """Where robots.txt files are cached between runs."""
+    return settings.data_dir / "web" / "robots.json"
 
 
 @dataclass
@@ -413,7 +424,7 @@ class Fetcher:
                 return self._hop(url, current, kind, headers, max_bytes)
             except _Retry as retry:
                 if last or retry.after > self.policy.max_retry_after:
-                    raise FetchError(retry.reason, retry.status) from None
+                    raise FetchError(retry.reason, retry.status, passing=True) from None
                 self._host(current).not_before = time.monotonic() + max(retry.after, wait)
                 wait *= 2
         raise AssertionError("unreachable")
@@ -454,9 +465,9 @@ class Fetcher:
             except httpx.ConnectError as exc:
                 raise _Retry(f"cannot connect ({_short(exc)})", 0.0) from None
             except httpx.TimeoutException as exc:
-                raise FetchError(f"timed out ({type(exc).__name__})") from None
+                raise FetchError(f"timed out ({type(exc).__name__})", passing=True) from None
             except httpx.HTTPError as exc:
-                raise FetchError(f"HTTP error: {_short(exc)}") from None
+                raise FetchError(f"HTTP error: {_short(exc)}", passing=True) from None
 
     def _read_body(self, response: httpx.Response, limit: int) -> bytes:
         declared = response.headers.get("content-length", "")
@@ -469,7 +480,8 @@ class Fetcher:
             if len(body) > limit:
                 raise FetchError(f"too large (more than {_mb(limit)})")
             if time.monotonic() > ends:
-                raise FetchError(f"too slow (not complete after {self.policy.deadline:g} s)")
+                reason = f"too slow (not complete after {self.policy.deadline:g} s)"
+                raise FetchError(reason, passing=True)
         return bytes(body)
 
     def _private_ok(self, url: str) -> bool:

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +26,7 @@ from rag.bm25 import BM25Index, Row, Vocab, chunk_text, index_dir, tokenize_word
 from rag.chunking import chunk_article, embedding_text
 from rag.embeddings import Embedder, get_embedder
 from rag.errors import ModelError, RagError, StoreError
+from rag.fetch import Fetcher, RobotsCache, fetch_policy, is_url, robots_path
 from rag.files import ReadFailure, expand_paths
 from rag.readers import read_path
 from rag.settings import Settings
@@ -118,25 +119,58 @@ def ingest(
     force: bool = False,
     progress: Progress | None = None,
     embedder: Embedder | None = None,
+    fetcher: Fetcher | None = None,
 ) -> IngestReport:
-    """Ingest files, folders and globs into the collection."""
+    """Ingest files, folders, globs and web pages (http(s) URLs) into the collection."""
+    urls = [p for p in paths if is_url(p)]
+    files, failures = expand_paths([p for p in paths if not is_url(p)], fmt=fmt)
+    big = not urls and sum(_size(f) for f in files) >= PARALLEL_BYTES
+    total = len(files) + len(urls)
+
+    def items(run: _Run) -> Iterator[Article | ReadFailure]:
+        yield from failures
+        yield from _read_files(files, fmt, run, total, progress)
+        if urls:
+            yield from _fetch_pages(urls, settings, fetcher, run, len(files), total, progress)
+
+    return write_articles(
+        items, settings, force=force, embedder=embedder, parallel=big and embedder is None
+    )
+
+
+def write_articles(
+    items: Callable[[_Run], Iterable[Article | ReadFailure]],
+    settings: Settings,
+    *,
+    force: bool = False,
+    embedder: Embedder | None = None,
+    parallel: bool = False,
+    on_done: Callable[[list[Article]], None] | None = None,
+    batch: int = BATCH,
+) -> IngestReport:
+    """Write the articles ``items(run)`` yields (failures are reported) under the write lock.
+
+    ``on_done`` is called with each batch of articles once they are in the store (added,
+    updated, unchanged or skipped as duplicates), so a caller can record its progress.
+    """
     started = time.perf_counter()
     report = IngestReport()
-    files, failures = expand_paths(paths, fmt=fmt)
-    report.failed.extend(failures)
-    big = sum(_size(f) for f in files) >= PARALLEL_BYTES
-    pool = _pool(settings) if big and embedder is None else None
+    pool = _pool(settings) if parallel else None
     embedder = embedder or (None if pool else get_embedder(settings))
     name = embedder.name if embedder else _embedder_name(settings, pool)
     try:
         with write_lock(settings):
             store = ChunkStore.open(settings, name, create=True)
             base = _index_in_step(settings, store)
-            run = _Run(settings, store, embedder, pool, report, force)
+            run = _Run(settings, store, embedder, pool, report, force, batch, on_done)
             started_at = store.bump_revision()
             completed = False
             try:
-                _read_all(files, fmt, run, report, progress)
+                for item in items(run):
+                    if isinstance(item, ReadFailure):
+                        report.failed.append(item)
+                    else:
+                        run.add(item)
                 run.flush()
                 run.drain()
                 completed = True
@@ -189,19 +223,41 @@ def _save_index(
     index.save(index_dir(settings))
 
 
-def _read_all(
-    files: list[Path], fmt: str | None, run: _Run, report: IngestReport, progress: Progress | None
-) -> None:
+def _read_files(
+    files: list[Path], fmt: str | None, run: _Run, total: int, progress: Progress | None
+) -> Iterator[Article | ReadFailure]:
     for done, path in enumerate(files, 1):
         for item in read_path(path, fmt):
-            if isinstance(item, ReadFailure):
-                report.failed.append(item)
-            else:
-                run.add(item)
+            yield item
             if progress and run.seen % 64 == 0:
-                progress(run.seen, done - 1, len(files))
+                progress(run.seen, done - 1, total)
         if progress:
-            progress(run.seen, done, len(files))
+            progress(run.seen, done, total)
+
+
+def _fetch_pages(
+    urls: list[str],
+    settings: Settings,
+    fetcher: Fetcher | None,
+    run: _Run,
+    done: int,
+    total: int,
+    progress: Progress | None,
+) -> Iterator[Article | ReadFailure]:
+    """Web pages, several hosts at once, read as they arrive."""
+    from rag.pages import PageJob, crawl
+
+    own = fetcher is None
+    client = fetcher or Fetcher(fetch_policy(settings), RobotsCache(robots_path(settings)))
+    try:
+        for _, item in crawl(client, [PageJob(url) for url in dict.fromkeys(urls)]):
+            done += 1
+            yield item
+            if progress:
+                progress(run.seen, done, total)
+    finally:
+        if own:
+            client.close()
 
 
 def _size(path: Path) -> int:
@@ -306,8 +362,12 @@ class _Run:
         pool: ProcessPoolExecutor | None,
         report: IngestReport,
         force: bool,
+        batch_size: int = BATCH,
+        on_done: Callable[[list[Article]], None] | None = None,
     ) -> None:
         self.settings = settings
+        self.batch_size = batch_size
+        self.on_done = on_done
         self.store = store
         self.embedder = embedder
         self.pool = pool
@@ -316,7 +376,9 @@ class _Run:
         self.batch: dict[str, Article] = {}
         self.seen_hashes: dict[str, str] = {}
         self.seen = 0
-        self.pending: tuple[Future[list[StoredArticle]], dict[str, str]] | None = None
+        self.pending: tuple[Future[list[StoredArticle]], dict[str, str], list[Article]] | None = (
+            None
+        )
         self.removed: set[str] = set()
         self.rows: list[Row] = []
         self.vocab = Vocab()  # the rows' token ids: the strings are not kept (memory)
@@ -326,7 +388,7 @@ class _Run:
         if article.article_id in self.batch:
             self.flush()
         self.batch[article.article_id] = article
-        if len(self.batch) >= BATCH:
+        if len(self.batch) >= self.batch_size:
             self.flush()
 
     def flush(self) -> None:
@@ -345,16 +407,17 @@ class _Run:
         if self.pool is None:
             assert self.embedder is not None
             self._write(prepare(todo, prints, self.settings, self.embedder), stored)
+            self._done(articles)
             return
         future = self.pool.submit(_worker_prepare, todo, prints)
         self.drain()
-        self.pending = (future, stored)
+        self.pending = (future, stored, articles)
 
     def drain(self) -> None:
         """Write the batch the worker has been preparing."""
         if self.pending is None:
             return
-        future, stored = self.pending
+        future, stored, articles = self.pending
         self.pending = None
         try:
             items = future.result()
@@ -363,6 +426,11 @@ class _Run:
         except Exception as exc:
             raise ModelError(f"the embedding worker failed: {exc}") from exc
         self._write(items, stored)
+        self._done(articles)
+
+    def _done(self, articles: list[Article]) -> None:
+        if self.on_done:
+            self.on_done(articles)
 
     def _write(self, items: list[StoredArticle], stored: dict[str, str]) -> None:
         items = self._drop_too_long(items)

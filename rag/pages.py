@@ -64,6 +64,13 @@ def _query_id(url: str) -> str | None:
 
 
 @dataclass
+class PageFailure(ReadFailure):
+    """A page that could not be fetched or read; ``passing`` when a later try may succeed."""
+
+    passing: bool = False
+
+
+@dataclass
 class CrawlStats:
     """Where a crawl's time went, for reports and the bench."""
 
@@ -137,11 +144,11 @@ def _one(
         fetched = time.perf_counter()
         return read_page(page, job.fallback)
     except FetchError as exc:
-        return ReadFailure(job.url, str(exc))
+        return PageFailure(job.url, str(exc), passing=exc.passing)
     except Unreadable as exc:
-        return ReadFailure(job.url, exc.reason)
+        return PageFailure(job.url, exc.reason)
     except Exception as exc:  # one bad page must not stop the crawl
-        return ReadFailure(job.url, f"unexpected error: {type(exc).__name__}: {exc}")
+        return PageFailure(job.url, f"unexpected error: {type(exc).__name__}: {exc}")
     finally:
         ended = time.perf_counter()
         with lock:

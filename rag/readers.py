@@ -288,9 +288,18 @@ def html_article(
         text="\n\n".join(paragraphs),
         url=url or doc.url or "",
         published=doc.date or more.get("published"),
-        source=doc.sitename or more.get("source") or "",
+        source=_outlet(doc.sitename or "", url, more.get("source") or ""),
         authors=doc.author or more.get("authors"),
     )
+
+
+def _outlet(sitename: str, url: str, fallback: str) -> str:
+    """The page's site name, unless it is only the host name (trafilatura's guess) and the
+    caller knows better (a feed's title)."""
+    host = url.split("//", 1)[-1].split("/", 1)[0].lower()
+    if fallback and sitename.lower() in ("", host, host.removeprefix("www.")):
+        return fallback
+    return sitename
 
 
 def _decode_html(path: Path) -> str:

@@ -80,6 +80,12 @@ OPTIONS: dict[str, Option] = {
     "timeout": Option("RAG_TIMEOUT", float, 60.0, "Seconds before a model call is abandoned."),
     "max_retries": Option("RAG_MAX_RETRIES", int, 2, "Retries of a failed model call."),
     "hybrid": Option("RAG_HYBRID", bool, True, "Fuse BM25 with dense retrieval."),
+    "allow_private_urls": Option(
+        "RAG_ALLOW_PRIVATE_URLS",
+        bool,
+        False,
+        "Fetch URLs on private, loopback and link-local addresses (intranet feeds, tests).",
+    ),
 }
 
 SECRET_ENV_ALIASES = {"chroma_token": ("CHROMA_AUTH_TOKEN",)}
@@ -105,6 +111,7 @@ class Settings:
     timeout: float = 60.0
     max_retries: int = 2
     hybrid: bool = True
+    allow_private_urls: bool = False
     origins: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
