@@ -130,8 +130,8 @@ def test_add_a_site_discovers_its_feed(
 ) -> None:
     site = NewsSite(web)
     site.add(1)
-    web.page("/", '<html><head><title>Home</title><link rel="alternate" '
-             'type="application/rss+xml" href="/feed.xml"></head><body>hi</body></html>')  # fmt: skip
+    link = '<link rel="alternate" type="application/rss+xml" href="/feed.xml">'
+    web.page("/", f"<html><head><title>Home</title>{link}</head><body>hi</body></html>")
     feed = add_feed(settings, web.url + "/", fetcher=fetcher)
     assert (feed.name, feed.url) == ("loopback-news", site.feed_url)
     with pytest.raises(ConfigError, match="already following"):
@@ -186,7 +186,7 @@ def test_feed_entry_fills_what_the_page_lacks(
         "<html><body><article>"
         + "<p>The harbour reopened after repairs, the port said today.</p>" * 6
         + "</article></body></html>"
-    )  # noqa: E501
+    )
     web.page("/bare.html", bare)
     feed = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Port Gazette</title>'
             f"<item><guid>b1</guid><link>{web.url}/bare.html</link><title>Harbour reopens</title>"
@@ -238,7 +238,8 @@ def test_misbehaving_links_fail_one_by_one_and_the_rest_is_ingested(
             web.url + "/secret/a.html": "refused by robots.txt",
             "http://169.254.169.254/latest/meta-data/":
                 "refused: 169.254.169.254 is a private or local address",
-            "ftp://ftp.example.invalid/x": "refused: only http and https URLs are fetched, not 'ftp'",
+            "ftp://ftp.example.invalid/x":
+                "refused: only http and https URLs are fetched, not 'ftp'",
         }  # fmt: skip
         assert sorted(stored(settings).values()) == [
             "Story 1 about the council",
