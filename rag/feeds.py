@@ -388,8 +388,9 @@ def _ingest_pages(
 ) -> IngestReport:
     owners: dict[str, list[tuple[FeedState, Entry]]] = {}
 
-    def items(_run: Any) -> Iterator[Article | ReadFailure]:
-        for job, result in crawl(client, jobs, hosts=hosts, stats=report.crawl):
+    def items(run: Any) -> Iterator[Article | ReadFailure]:
+        pages = crawl(client, jobs, hosts=hosts, stats=report.crawl, idle=run.flush)
+        for job, result in pages:
             report.pages += 1
             shown.pages_done += 1
             if isinstance(result, Article):

@@ -23,7 +23,7 @@ from typing import IO, Any
 
 from rag.articles import outlet_key
 from rag.bm25 import BM25Index, Row, Vocab, chunk_text, index_dir, tokenize_words
-from rag.chunking import chunk_article, embedding_text
+from rag.chunking import chunk_article, embedding_text, splitter
 from rag.embeddings import Embedder, get_embedder
 from rag.errors import ModelError, RagError, StoreError
 from rag.fetch import Fetcher, RobotsCache, fetch_policy, is_url, robots_path
@@ -163,6 +163,8 @@ def write_articles(
             store = ChunkStore.open(settings, name, create=True)
             base = _index_in_step(settings, store)
             run = _Run(settings, store, embedder, pool, report, force, batch, on_done)
+            if pool is None:  # load the splitter now: the first batch must not wait for it
+                splitter(settings.chunk_size, settings.chunk_overlap)
             started_at = store.bump_revision()
             completed = False
             try:
@@ -250,7 +252,8 @@ def _fetch_pages(
     own = fetcher is None
     client = fetcher or Fetcher(fetch_policy(settings), RobotsCache(robots_path(settings)))
     try:
-        for _, item in crawl(client, [PageJob(url) for url in dict.fromkeys(urls)]):
+        jobs = [PageJob(url) for url in dict.fromkeys(urls)]
+        for _, item in crawl(client, jobs, idle=run.flush):
             done += 1
             yield item
             if progress:

@@ -13,7 +13,7 @@ import hashlib
 import queue
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,7 +46,7 @@ def read_page(page: Page, fallback: Mapping[str, Any] | None = None) -> Article:
     """The article of a fetched page, under its canonical URL."""
     html = page.text()
     canonical = page_url(html, page.final_url)
-    article = html_article(html, path=page.url, url=canonical, fallback=fallback)
+    article = html_article(html, path=canonical, url=canonical, fallback=fallback)
     own_id = _query_id(canonical)
     if own_id:
         article.article_id = own_id
@@ -86,8 +86,12 @@ def crawl(
     *,
     hosts: int = HOSTS_AT_ONCE,
     stats: CrawlStats | None = None,
+    idle: Callable[[], None] | None = None,
 ) -> Iterator[tuple[PageJob, Article | ReadFailure]]:
-    """Fetch and read every job's page; one thread per host, results in completion order."""
+    """Fetch and read every job's page; one thread per host, results in completion order.
+
+    ``idle`` is called whenever no page is ready yet (a good moment to embed the last ones).
+    """
     stats = stats if stats is not None else CrawlStats()
     by_host: dict[str, list[PageJob]] = {}
     for job in jobs:
@@ -121,6 +125,8 @@ def crawl(
             executor.submit(work, host_jobs)
         remaining = len(by_host)
         while remaining:
+            if idle and results.empty():
+                idle()
             started = time.perf_counter()
             item = results.get()
             stats.waited_seconds += time.perf_counter() - started

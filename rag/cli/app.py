@@ -54,6 +54,15 @@ Embedding = Annotated[
         help="wordllama, minilm, openai[:MODEL] [env: RAG_EMBEDDING; default: wordllama].",
     ),
 ]
+AllowPrivate = Annotated[
+    bool | None,
+    typer.Option(
+        "--allow-private-urls/--no-allow-private-urls",
+        help="Fetch URLs on private, loopback and link-local addresses "
+        "[env: RAG_ALLOW_PRIVATE_URLS; default: off].",
+        show_default=False,
+    ),
+]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Passages = Annotated[int | None, typer.Option("--k", help="Passages shown to the answerer.")]
 Llm = Annotated[

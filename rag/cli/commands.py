@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from rag.cli.app import (
+    AllowPrivate,
     AsOf,
     BaseUrl,
     ChromaUrl,
@@ -37,7 +38,9 @@ from rag.errors import RagError
 
 @app.command()
 def ingest(
-    paths: Annotated[list[str], typer.Argument(help="Files, folders (recursive) or globs.")],
+    paths: Annotated[
+        list[str], typer.Argument(help="Files, folders (recursive), globs or http(s) URLs.")
+    ],
     fmt: Annotated[
         str | None,
         typer.Option("--format", help="Read every file as txt, md, html, json or jsonl."),
@@ -48,14 +51,20 @@ def ingest(
     collection: Collection = None,
     chroma_url: ChromaUrl = None,
     embedding: Embedding = None,
+    allow_private_urls: AllowPrivate = None,
 ) -> None:
-    """Add articles to the store; unchanged ones are skipped, changed ones replaced."""
+    """Add articles (files or web pages) to the store; unchanged ones are skipped, changed
+    ones replaced."""
     with errors():
         from rag.cli.rendering import ingest_summary, with_ingest_progress
         from rag.ingest import ingest as run_ingest
 
         settings = settings_from(
-            data_dir=data_dir, collection=collection, chroma_url=chroma_url, embedding=embedding
+            data_dir=data_dir,
+            collection=collection,
+            chroma_url=chroma_url,
+            embedding=embedding,
+            allow_private_urls=allow_private_urls,
         )
         if fmt and fmt not in {"txt", "md", "html", "json", "jsonl"}:
             raise RagError(f"unknown --format {fmt!r} (use txt, md, html, json or jsonl)")

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from rag.feeds import FeedInfo, UpdateReport
     from rag.ingest import IngestReport
     from rag.store import ArticleInfo
     from rag.types import Answer, Citation
@@ -67,6 +68,51 @@ def ingest_summary(console: Console, report: IngestReport) -> None:
         console.print(Text(f"failed: {failure}", style="red"))
 
 
+def update_summary(console: Console, report: UpdateReport) -> None:
+    """One line of counts for ``rag feeds update``, then each failure on its own line."""
+    ingest = report.ingest
+    console.print(
+        f"feeds {report.feeds} ({report.not_modified} not modified), "
+        f"new entries {report.new_entries}, pages {report.pages}, "
+        f"added {len(ingest.added) if ingest else 0}, "
+        f"updated {len(ingest.updated) if ingest else 0}, "
+        f"failed {len(report.failures)} ({report.seconds:.1f} s)",
+        markup=False,
+    )
+    for failure in report.failures:
+        console.print(Text(f"failed: {failure}", style="red"))
+
+
+def update_dict(report: UpdateReport) -> dict[str, Any]:
+    """The ``--json`` shape of ``rag feeds update``."""
+    ingest = report.ingest
+    return {
+        "feeds": report.feeds,
+        "not_modified": report.not_modified,
+        "new_entries": report.new_entries,
+        "pages": report.pages,
+        "added": ingest.added if ingest else [],
+        "updated": ingest.updated if ingest else [],
+        "unchanged": len(ingest.unchanged) if ingest else 0,
+        "duplicates": [list(d) for d in ingest.duplicates] if ingest else [],
+        "failed": report.failures,
+        "requests": report.requests,
+        "seconds": round(report.seconds, 3),
+    }
+
+
+def feeds_table(rows: list[FeedInfo]) -> Table:
+    """``rag feeds list`` as a table."""
+    table = Table(box=None, header_style="bold")
+    for column in ("name", "url", "ingested", "waiting", "checked"):
+        table.add_column(column, overflow="fold" if column == "url" else "ellipsis")
+    for row in rows:
+        table.add_row(
+            escape(row.name), escape(row.url), str(row.seen), str(row.pending), row.checked or ""
+        )
+    return table
+
+
 def articles_table(articles: list[ArticleInfo]) -> Table:
     """``rag list`` as a table."""
     table = Table(box=None, header_style="bold")
@@ -103,6 +149,31 @@ def with_ingest_progress(err: Console, run: Any) -> Any:
             bar.update(task, completed=files_done, total=files_total, articles=articles)
 
         return run(update)
+
+
+def with_update_progress(err: Console, run: Any) -> Any:
+    """Feeds checked, pages fetched and articles stored, on a terminal (stderr)."""
+    if not err.is_terminal:
+        return run(None)
+    from rich.progress import Progress, TextColumn
+
+    with Progress(
+        TextColumn("feeds {task.fields[feeds]} · pages {task.fields[pages]}"),
+        TextColumn("· stored {task.fields[stored]}"),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("update", total=None, feeds="0", pages="0", stored=0)
+
+        def show(p: Any) -> None:
+            bar.update(
+                task,
+                feeds=f"{p.feeds_done}/{p.feeds}",
+                pages=f"{p.pages_done}/{p.pages}",
+                stored=p.articles,
+            )
+
+        return run(show)
 
 
 def with_eval_progress(err: Console, run: Any) -> Any:
