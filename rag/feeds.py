@@ -22,18 +22,20 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rag.embeddings import Embedder
 from rag.errors import ConfigError, FetchError
 from rag.feedparsing import Document, Entry, parse_document
 from rag.fetch import Fetcher, RobotsCache, fetch_policy, host_key, robots_path, strip_tracking
 from rag.fetch import write_atomic as _write_atomic
 from rag.files import ReadFailure
-from rag.ingest import IngestReport, write_articles
 from rag.pages import CrawlStats, PageFailure, PageJob, crawl
-from rag.settings import Settings
+from rag.settings import Settings, config_table
 from rag.types import Article
+
+if TYPE_CHECKING:  # the store and embedders load only when there are pages to ingest
+    from rag.embeddings import Embedder
+    from rag.ingest import IngestReport
 
 MAX_TRIES = 3  # a page that fails for a passing reason is tried in this many updates
 MAX_NEW = 500  # entries taken from one feed in one update (the rest wait for the next)
@@ -48,6 +50,7 @@ class Feed:
     name: str
     url: str
     title: str = ""
+    configured: bool = False  # from the config file's [feeds] table
 
 
 # --- the list --------------------------------------------------------------------------------
@@ -62,19 +65,24 @@ def _list_path(settings: Settings) -> Path:
 
 
 def load_feeds(settings: Settings) -> list[Feed]:
-    """The feeds followed, in the order they were added."""
+    """The feeds followed: the config file's ``[feeds]`` (name = "URL"), then those added."""
+    configured = [
+        Feed(str(name), str(url), configured=True) for name, url in config_table("feeds").items()
+    ]
     path = _list_path(settings)
     if not path.is_file():
-        return []
+        return configured
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return [Feed(str(f["name"]), str(f["url"]), str(f.get("title", ""))) for f in raw]
+        added = [Feed(str(f["name"]), str(f["url"]), str(f.get("title", ""))) for f in raw]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"cannot read the feed list {path}: {exc}") from exc
+    names = {f.name for f in configured}
+    return configured + [f for f in added if f.name not in names]
 
 
 def _save_feeds(settings: Settings, feeds: list[Feed]) -> None:
-    data = [{"name": f.name, "url": f.url, "title": f.title} for f in feeds]
+    data = [{"name": f.name, "url": f.url, "title": f.title} for f in feeds if not f.configured]
     _write_atomic(_list_path(settings), json.dumps(data, indent=1))
 
 
@@ -124,6 +132,8 @@ def remove_feed(settings: Settings, key: str) -> Feed:
     feed = find_feed(feeds, key)
     if feed is None:
         raise ConfigError(f"no feed named {key!r} (see 'rag feeds list')")
+    if feed.configured:
+        raise ConfigError(f"feed {feed.name!r} is defined in the config file; remove it there")
     _save_feeds(settings, [f for f in feeds if f is not feed])
     _state_path(settings, feed).unlink(missing_ok=True)
     return feed
@@ -181,8 +191,18 @@ class FeedState:
         }
         _write_atomic(self.path, json.dumps(data))
 
-    def known(self, entry_id: str) -> bool:
-        return entry_id in self._seen_set or any(e.id == entry_id for e in self.pending)
+    def add_new(self, entries: list[Entry], limit: int) -> int:
+        """Queue the entries not seen or queued before (at most ``limit``); how many."""
+        queued = {e.id for e in self.pending}
+        new = 0
+        for entry in entries:
+            if new >= limit:
+                break
+            if entry.id not in self._seen_set and entry.id not in queued:
+                self.pending.append(entry)
+                queued.add(entry.id)
+                new += 1
+        return new
 
     def done(self, entry: Entry) -> None:
         """The entry's page is in the store (or given up on): never fetch it again."""
@@ -340,14 +360,7 @@ def _check(client: Fetcher, feed: Feed, state: FeedState) -> tuple[int, bool]:
                 entries.extend(child.entries)
     elif doc.kind == "html":
         raise FetchError("no longer a feed (an HTML page came back)")
-    new = 0
-    for entry in entries:
-        if new >= MAX_NEW:
-            break
-        if not state.known(entry.id):
-            state.pending.append(entry)
-            new += 1
-    return new, True
+    return state.add_new(entries, MAX_NEW), True
 
 
 def _conditional(client: Fetcher, url: str, state: FeedState) -> Document | None:
@@ -386,6 +399,8 @@ def _ingest_pages(
     progress: Progress | None,
     hosts: int,
 ) -> IngestReport:
+    from rag.ingest import write_articles
+
     owners: dict[str, list[tuple[FeedState, Entry]]] = {}
 
     def items(run: Any) -> Iterator[Article | ReadFailure]:

@@ -435,7 +435,8 @@ class Fetcher:
         with self._turn(current):
             try:
                 with self._client.stream("GET", current, headers=headers) as response:
-                    self.requests += 1
+                    with self._hosts_lock:
+                        self.requests += 1
                     if not self._private_ok(current):
                         self._check_peer(response)
                     status = response.status_code

@@ -191,6 +191,21 @@ def _config_path(env: Mapping[str, str]) -> Path:
     return Path(explicit).expanduser() if explicit else default_config_path()
 
 
+def config_table(name: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A table of the config file other than the settings (e.g. ``[feeds]``), or {}."""
+    path = _config_path(os.environ if env is None else env)
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"config file {path}: [{name}] must be a table")
+    return table
+
+
 def _read_config(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
@@ -198,7 +213,8 @@ def _read_config(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from exc
-    section = data.get("rag", data)
+    tables = {"feeds"}  # read by their own modules (config_table)
+    section = data.get("rag", {k: v for k, v in data.items() if k not in tables})
     if not isinstance(section, dict):
         raise ConfigError(f"config file {path}: [rag] must be a table")
     unknown = set(section) - set(OPTIONS)

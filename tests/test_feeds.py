@@ -7,6 +7,7 @@ import gzip
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -286,3 +287,21 @@ def test_one_failing_feed_does_not_stop_the_others(
 def test_policy_default_refuses_private_feed_urls(settings: Settings) -> None:
     with Fetcher(FetchPolicy()) as fetcher, pytest.raises(FetchError, match="private or local"):
         add_feed(settings, "http://127.0.0.1:9/feed.xml", fetcher=fetcher)
+
+
+def test_feeds_from_the_config_file(
+    web: WebServer, fetcher: Fetcher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = NewsSite(web)
+    site.add(1)
+    config = tmp_path / "config.toml"
+    config.write_text(f'embedding = "hash"\n\n[feeds]\nlocal = "{site.feed_url}"\n')
+    monkeypatch.setenv("RAG_CONFIG", str(config))
+    settings = Settings.load()
+    assert settings.embedding == "hash"
+    [feed] = load_feeds(settings)
+    assert (feed.name, feed.url, feed.configured) == ("local", site.feed_url, True)
+    report = update(settings, fetcher=fetcher)
+    assert report.ok and report.added == 1
+    with pytest.raises(ConfigError, match="defined in the config file"):
+        remove_feed(settings, "local")
