@@ -27,15 +27,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
-
-import httpx
 
 from rag import __version__
 from rag.errors import FetchError
 from rag.settings import Settings
+
+if TYPE_CHECKING:  # httpx loads on first fetch: importing it also imports its CLI (rich)
+    import httpx
 
 MB = 1024 * 1024
 USER_AGENT = f"rag-news/{__version__} (+https://pypi.org/project/rag-news/)"
@@ -349,6 +350,8 @@ class Fetcher:
         robots: RobotsCache | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        import httpx
+
         self.policy = policy or FetchPolicy()
         self.robots = robots or RobotsCache()
         p = self.policy
@@ -432,6 +435,8 @@ class Fetcher:
     def _hop(
         self, url: str, current: str, kind: Kind, headers: dict[str, str], max_bytes: int
     ) -> tuple[Page | None, str | None]:
+        import httpx
+
         with self._turn(current):
             try:
                 with self._client.stream("GET", current, headers=headers) as response:

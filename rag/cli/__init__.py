@@ -2,8 +2,8 @@
 
 ``app`` holds the typer app, the shared options and how errors and exits are handled;
 ``commands``, ``eval_commands`` and ``web_commands`` (``rag feeds``) define the commands
-(each parses, calls the library and renders); ``rendering`` and ``chatview`` draw with rich and prompt_toolkit, which nothing
-outside this package imports.
+(each parses, calls the library and renders); ``rendering`` and ``chatview`` draw with rich
+and prompt_toolkit, which nothing outside this package imports.
 """
 
 from rag.cli import commands, eval_commands, web_commands
