@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import tomllib
+import types
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 from rag.errors import ConfigError
 
@@ -36,82 +37,107 @@ def default_config_path() -> Path:
 
 @dataclass(frozen=True)
 class Option:
-    """One setting: its environment variable, type, default, description and secrecy."""
+    """One setting: its environment variable, type, default, description, secrecy and flag."""
 
+    name: str
     env: str
     kind: type
     default: Any
     help: str
     secret: bool = False
+    flag: str | None = None  # the command-line option, for settings that have one
+    aliases: tuple[str, ...] = ()  # other environment variables read, after ``env``
+    default_text: str | None = None  # how a computed default is described
+
+    @property
+    def shown_default(self) -> str:
+        """The default as ``--help`` shows it."""
+        if self.default_text:
+            return self.default_text
+        return "none" if self.default is None else str(self.default)
+
+    def help_text(self) -> str:
+        """The help line for the setting's command-line option."""
+        return f"{self.help} [env: {self.env}; default: {self.shown_default}]"
 
 
-OPTIONS: dict[str, Option] = {
-    "data_dir": Option("RAG_DATA_DIR", Path, None, "Where the store, BM25 index and history live."),
-    "collection": Option("RAG_COLLECTION", str, "news", "Chroma collection name."),
-    "chroma_url": Option(
-        "RAG_CHROMA_URL", str, None, "Chroma server URL; unset = embedded store in data_dir."
-    ),
-    "chroma_token": Option(
-        "RAG_CHROMA_TOKEN", str, None, "Chroma server auth token (env only).", secret=True
-    ),
-    "embedding": Option(
-        "RAG_EMBEDDING",
-        str,
-        "wordllama",
-        "Embedding backend: wordllama, minilm, openai[:MODEL], hash (test twin).",
-    ),
-    "chunk_size": Option("RAG_CHUNK_SIZE", int, 200, "Chunk size in tokens (words and marks)."),
-    "chunk_overlap": Option("RAG_CHUNK_OVERLAP", int, 40, "Overlap between chunks in tokens."),
-    "k": Option("RAG_K", int, 5, "Passages shown to the answerer."),
-    "llm": Option(
-        "RAG_LLM",
-        str,
-        "auto",
-        "Answerer: auto, extractive, openai[:MODEL], local[:PATH.gguf], scripted (test twin).",
-    ),
-    "openai_model": Option("RAG_OPENAI_MODEL", str, "gpt-4.1-mini", "Default OpenAI chat model."),
-    "openai_embedding_model": Option(
-        "RAG_OPENAI_EMBEDDING_MODEL", str, "text-embedding-3-small", "OpenAI embedding model."
-    ),
-    "openai_base_url": Option(
-        "OPENAI_BASE_URL", str, None, "OpenAI-compatible server URL (Ollama, vLLM, llama.cpp)."
-    ),
-    "openai_api_key": Option("OPENAI_API_KEY", str, None, "OpenAI API key (env only).", True),
-    "timeout": Option("RAG_TIMEOUT", float, 60.0, "Seconds before a model call is abandoned."),
-    "max_retries": Option("RAG_MAX_RETRIES", int, 2, "Retries of a failed model call."),
-    "hybrid": Option("RAG_HYBRID", bool, True, "Fuse BM25 with dense retrieval."),
-    "allow_private_urls": Option(
-        "RAG_ALLOW_PRIVATE_URLS",
-        bool,
-        False,
-        "Fetch URLs on private, loopback and link-local addresses (intranet feeds, tests).",
-    ),
-}
-
-SECRET_ENV_ALIASES = {"chroma_token": ("CHROMA_AUTH_TOKEN",)}
+def setting(env: str, default: Any, help: str, **more: Any) -> Any:
+    """A Settings field that carries its row of the settings table (``more``: the
+    optional columns of Option). A callable default is computed when settings load."""
+    meta = {"env": env, "help": help, **more}
+    if callable(default):
+        return field(default_factory=default, metadata=meta)
+    return field(default=default, metadata=meta)
 
 
 @dataclass
 class Settings:
-    """Effective settings; ``origins`` says where each value came from."""
+    """Effective settings; ``origins`` says where each value came from.
 
-    data_dir: Path = field(default_factory=default_data_dir)
-    collection: str = "news"
-    chroma_url: str | None = None
-    chroma_token: str | None = None
-    embedding: str = "wordllama"
-    chunk_size: int = 200
-    chunk_overlap: int = 40
-    k: int = 5
-    llm: str = "auto"
-    openai_model: str = "gpt-4.1-mini"
-    openai_embedding_model: str = "text-embedding-3-small"
-    openai_base_url: str | None = None
-    openai_api_key: str | None = None
-    timeout: float = 60.0
-    max_retries: int = 2
-    hybrid: bool = True
-    allow_private_urls: bool = False
+    The fields are the one table of settings: each names its environment variable, default
+    and help, and ``OPTIONS`` (used by ``rag config`` and the CLI's options) is read from them.
+    """
+
+    data_dir: Path = setting(
+        "RAG_DATA_DIR",
+        default_data_dir,
+        "Where the store, BM25 index and history live.",
+        flag="--data-dir",
+        default_text="the per-user data dir",
+    )
+    collection: str = setting(
+        "RAG_COLLECTION", "news", "Chroma collection name.", flag="--collection"
+    )
+    chroma_url: str | None = setting(
+        "RAG_CHROMA_URL",
+        None,
+        "Chroma server URL; unset = embedded store in the data dir.",
+        flag="--chroma-url",
+    )
+    chroma_token: str | None = setting(
+        "RAG_CHROMA_TOKEN",
+        None,
+        "Chroma server auth token (env only).",
+        secret=True,
+        aliases=("CHROMA_AUTH_TOKEN",),
+    )
+    embedding: str = setting(
+        "RAG_EMBEDDING",
+        "wordllama",
+        "Embedding backend: wordllama, minilm, openai[:MODEL], hash (test twin).",
+        flag="--embedding",
+    )
+    chunk_size: int = setting("RAG_CHUNK_SIZE", 200, "Chunk size in tokens (words and marks).")
+    chunk_overlap: int = setting("RAG_CHUNK_OVERLAP", 40, "Overlap between chunks in tokens.")
+    k: int = setting("RAG_K", 5, "Passages shown to the answerer.", flag="--k")
+    llm: str = setting(
+        "RAG_LLM",
+        "auto",
+        "Answerer: auto, extractive, openai[:MODEL], local[:PATH.gguf], scripted (test twin).",
+        flag="--llm",
+    )
+    openai_model: str = setting("RAG_OPENAI_MODEL", "gpt-4.1-mini", "Default OpenAI chat model.")
+    openai_embedding_model: str = setting(
+        "RAG_OPENAI_EMBEDDING_MODEL", "text-embedding-3-small", "OpenAI embedding model."
+    )
+    openai_base_url: str | None = setting(
+        "OPENAI_BASE_URL",
+        None,
+        "OpenAI-compatible server URL (Ollama, vLLM, llama.cpp).",
+        flag="--base-url",
+    )
+    openai_api_key: str | None = setting(
+        "OPENAI_API_KEY", None, "OpenAI API key (env only).", secret=True
+    )
+    timeout: float = setting("RAG_TIMEOUT", 60.0, "Seconds before a model call is abandoned.")
+    max_retries: int = setting("RAG_MAX_RETRIES", 2, "Retries of a failed model call.")
+    allow_private_urls: bool = setting(
+        "RAG_ALLOW_PRIVATE_URLS",
+        False,
+        "Fetch URLs on private, loopback and link-local addresses (intranet feeds, tests).",
+        flag="--allow-private-urls/--no-allow-private-urls",
+        default_text="off",
+    )
     origins: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -181,6 +207,24 @@ class Settings:
         return rows
 
 
+def _options() -> dict[str, Option]:
+    """The settings table, read from the fields of Settings."""
+    kinds = get_type_hints(Settings)
+    table = {}
+    for f in fields(Settings):
+        if f.name == "origins":
+            continue
+        kind = kinds[f.name]
+        if isinstance(kind, types.UnionType):  # X | None: coerce to X
+            kind = next(t for t in get_args(kind) if t is not type(None))
+        default = None if f.default is MISSING else f.default
+        table[f.name] = Option(f.name, kind=kind, default=default, **f.metadata)
+    return table
+
+
+OPTIONS: dict[str, Option] = _options()
+
+
 def mask(secret: str | None) -> str:
     """Show that a secret is set without showing any of it."""
     return "" if not secret else "**** (set)"
@@ -238,7 +282,7 @@ def _resolve(
 ) -> tuple[Any, str]:
     if name in flags:
         return flags[name], "flag"
-    for var in (opt.env, *SECRET_ENV_ALIASES.get(name, ())):
+    for var in (opt.env, *opt.aliases):
         if env.get(var):
             return env[var], f"env {var}"
     if name in config:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from rag.errors import ConfigError
-from rag.settings import Settings
+from rag.settings import OPTIONS, Settings
 
 
 def test_defaults_when_nothing_is_set(tmp_path: Path) -> None:
@@ -77,3 +79,78 @@ def test_chroma_token_alias(tmp_path: Path) -> None:
     s = Settings.load(env={"CHROMA_AUTH_TOKEN": "t0k"}, config_path=tmp_path / "x")
     assert s.chroma_token == "t0k"
     assert s.origins["chroma_token"] == "env CHROMA_AUTH_TOKEN"
+
+
+def _commands() -> list[tuple[str, Any]]:
+    """(name, click command) for every rag command, eval's subcommands included."""
+    import typer
+
+    from rag.cli import app
+
+    found = []
+    group: Any = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):  # a group: rag eval
+            found += [(f"{name} {sub}", c) for sub, c in command.commands.items()]
+        else:
+            found.append((name, command))
+    return found
+
+
+def test_every_command_help_shows_each_setting_env_var_and_default() -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    by_flag = {opt.flag.split("/")[0]: opt for opt in OPTIONS.values() if opt.flag}
+    seen: set[str] = set()
+    runner = CliRunner()
+    for name, command in _commands():
+        result = runner.invoke(app, [*name.split(), "--help"], env={"COLUMNS": "400"})
+        assert result.exit_code == 0, name
+        text = " ".join(result.stdout.split())
+        for param in command.params:
+            opt = next((by_flag[f] for f in getattr(param, "opts", []) if f in by_flag), None)
+            if opt is None:
+                assert "[env:" not in (getattr(param, "help", "") or ""), (name, param.name)
+                continue
+            seen.add(opt.name)
+            expected = f"[env: {opt.env}; default: {opt.shown_default}]"
+            assert expected in text, (name, opt.flag, expected)
+    assert seen == {opt.name for opt in by_flag.values()}
+
+
+def test_the_settings_table_agrees_with_the_dataclass() -> None:
+    assert "hybrid" not in OPTIONS
+    defaults = Settings()
+    for name, opt in OPTIONS.items():
+        if opt.default_text is None:
+            assert getattr(defaults, name) == opt.default, name
+        value = getattr(defaults, name)
+        assert value is None or isinstance(value, opt.kind), name
+    shown = {row[0] for row in Settings.load(env={}).shown()}
+    assert shown == set(OPTIONS)
+
+
+def test_cli_option_types_match_the_settings(tmp_path: Path) -> None:
+    """Each settings option's typed value reaches Settings with the setting's type."""
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    result = CliRunner().invoke(
+        app, ["config", "--json", "--data-dir", str(tmp_path), "--collection", "c"]
+    )
+    shown = json.loads(result.stdout)
+    assert shown["data_dir"] == {"value": str(tmp_path), "origin": "flag"}
+    assert shown["collection"] == {"value": "c", "origin": "flag"}
+
+
+def test_readme_configuration_table_names_every_setting() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| setting | flag | environment | default |", 1)[1].split("\n\n", 1)[0]
+    rows = table.strip().splitlines()[1:]
+    for opt in OPTIONS.values():
+        [row] = [r for r in rows if f"`{opt.env}`" in r]
+        flag = row.split("|")[2].strip()
+        assert flag == (f"`{opt.flag.split('/')[0]}`" if opt.flag else ""), opt.name

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from rag.errors import RagError
+from rag.settings import OPTIONS
 
 if TYPE_CHECKING:
     from rag.retrieve import Filters
@@ -35,44 +36,25 @@ logging.basicConfig(level=logging.WARNING)
 console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
 err = Console(stderr=True, highlight=False)
 
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="Data directory [env: RAG_DATA_DIR].", show_default=False),
-]
-Collection = Annotated[
-    str | None,
-    typer.Option("--collection", help="Collection name [env: RAG_COLLECTION; default: news]."),
-]
-ChromaUrl = Annotated[
-    str | None,
-    typer.Option("--chroma-url", help="Use a Chroma server at this URL [env: RAG_CHROMA_URL]."),
-]
-Embedding = Annotated[
-    str | None,
-    typer.Option(
-        "--embedding",
-        help="wordllama, minilm, openai[:MODEL] [env: RAG_EMBEDDING; default: wordllama].",
-    ),
-]
-AllowPrivate = Annotated[
-    bool | None,
-    typer.Option(
-        "--allow-private-urls/--no-allow-private-urls",
-        help="Fetch URLs on private, loopback and link-local addresses "
-        "[env: RAG_ALLOW_PRIVATE_URLS; default: off].",
-        show_default=False,
-    ),
-]
+
+def setting_option(name: str) -> Any:
+    """The typer option of a setting: flag and help (env var, default) from the settings table.
+
+    The environment is read by Settings.load, not typer, so a value's origin stays right.
+    """
+    opt = OPTIONS[name]
+    return typer.Option(opt.flag, help=opt.help_text(), show_default=False)
+
+
+DataDir = Annotated[Path | None, setting_option("data_dir")]
+Collection = Annotated[str | None, setting_option("collection")]
+ChromaUrl = Annotated[str | None, setting_option("chroma_url")]
+Embedding = Annotated[str | None, setting_option("embedding")]
+Passages = Annotated[int | None, setting_option("k")]
+Llm = Annotated[str | None, setting_option("llm")]
+BaseUrl = Annotated[str | None, setting_option("openai_base_url")]
+AllowPrivate = Annotated[bool | None, setting_option("allow_private_urls")]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-Passages = Annotated[int | None, typer.Option("--k", help="Passages shown to the answerer.")]
-Llm = Annotated[
-    str | None,
-    typer.Option(help="auto, extractive, openai[:MODEL], local[:PATH.gguf] [env: RAG_LLM]."),
-]
-BaseUrl = Annotated[
-    str | None,
-    typer.Option("--base-url", help="OpenAI-compatible server URL [env: OPENAI_BASE_URL]."),
-]
 Since = Annotated[str | None, typer.Option(help="Only articles from this date.")]
 Until = Annotated[str | None, typer.Option(help="Only articles up to this date.")]
 Source = Annotated[str | None, typer.Option(help="Only this outlet (e.g. cnn).")]
