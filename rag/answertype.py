@@ -18,7 +18,7 @@ import re
 from typing import Literal
 
 from rag.dates import WEEKDAYS
-from rag.text import STOPWORDS
+from rag.text import MONTHS, STOPWORDS
 
 Kind = Literal["name", "number", "time"]
 
@@ -45,10 +45,7 @@ _NUMBER_WORDS = """
 NUMBER_WORDS = frozenset(_NUMBER_WORDS.split())
 _NUMBER = re.compile(r"\d[\d,.]*%?|\b[a-z]+\b", re.IGNORECASE)
 
-_MONTHS = (
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec"
-)
+_MONTHS = " ".join([*MONTHS, *(m[:3] for m in MONTHS if m != "may"), "sept"])
 _DAYS = " ".join(WEEKDAYS)
 _CALENDAR = frozenset(f"{_MONTHS} {_DAYS}".split())
 _TIME = re.compile(

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from rag.clean import clean_article_text, normalize_text
 from rag.files import Unreadable, encodable
+from rag.text import MONTHS
 from rag.types import Article, Scalar
 
 # --- building articles -----------------------------------------------------------------------
@@ -148,13 +149,8 @@ def _authors(value: Any) -> list[str]:
 
 # --- dates -----------------------------------------------------------------------------------
 
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-    )
-}
-_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_MONTHS = {m[:3]: i + 1 for i, m in enumerate(MONTHS)}
+_MONTH = rf"({'|'.join(_MONTHS)})[a-z]*\.?"
 _ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?![\d])")
 _COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _MONTH_DAY_YEAR = re.compile(_MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", re.I)

@@ -17,15 +17,17 @@ import hashlib
 import itertools
 import json
 import logging
+import math
 import os
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from rag.text import TERMS_VERSION, index_terms
 
 if TYPE_CHECKING:
     import bm25s
@@ -42,30 +44,9 @@ def _bm25s() -> Any:
     return bm25s
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    try:
-        import Stemmer
-
-        return Stemmer.Stemmer("english").stemWords
-    except ImportError:  # stemming is a refinement, not a requirement
-        return None
-
-
-def tokenize(texts: list[str]) -> Any:
-    """bm25s tokens: lowercase words of 2+ chars, English stopwords out, stemmed."""
-    return _bm25s().tokenize(
-        texts, stopwords="en", stemmer=_stemmer(), show_progress=False, return_ids=True
-    )
-
-
 def tokenize_words(texts: list[str]) -> list[list[str]]:
-    """The same tokens as strings (cheap to send between processes)."""
-    return list(
-        _bm25s().tokenize(
-            texts, stopwords="en", stemmer=_stemmer(), show_progress=False, return_ids=False
-        )
-    )
+    """The index terms of each text (``rag.text.index_terms``)."""
+    return [index_terms(text) for text in texts]
 
 
 def chunk_text(title: str, text: str) -> str:
@@ -218,6 +199,7 @@ class BM25Index:
             self.model.save(str(version / "model"), show_progress=False)
         meta = {
             "revision": self.revision,
+            "terms": TERMS_VERSION,
             "chunk_ids": self.chunk_ids,
             "article_ids": self.article_ids,
             "sources": self.sources,
@@ -237,12 +219,14 @@ class BM25Index:
 
     @classmethod
     def load(cls, folder: Path) -> BM25Index | None:
-        """The current version, or None when absent or unreadable."""
+        """The current version, or None when absent, unreadable or of other terms."""
         bm25s = _bm25s()
 
         try:
             version = folder / (folder / "CURRENT").read_text(encoding="utf-8").strip()
             meta = json.loads((version / "meta.json").read_text(encoding="utf-8"))
+            if meta.get("terms") != TERMS_VERSION:
+                return None  # indexed with other terms: rebuilt from the store
             published = np.load(version / "published.npy")
             vocab = json.loads((version / "vocab.json").read_text(encoding="utf-8"))
             token_ids = np.load(version / "token_ids.npy", mmap_mode="r")  # for updates only
@@ -269,19 +253,36 @@ class BM25Index:
         """(row, score) of the best chunks; ``mask`` (bool per row) filters."""
         if self.model is None or not self.chunk_ids:
             return []
-        tokens = tokenize([query])
-        if not tokens.vocab:
+        ids = self.model.get_tokens_ids(index_terms(query))
+        if not ids:
             return []
         n = min(n, len(self.chunk_ids))
         weight = None if mask is None else mask.astype(np.float32)
         docs, scores = self.model.retrieve(
-            tokens, k=n, show_progress=False, n_threads=1, weight_mask=weight
+            [ids], k=n, show_progress=False, n_threads=1, weight_mask=weight
         )
         return [
             (int(row), float(score))
             for row, score in zip(docs[0], scores[0], strict=False)
             if score > 0
         ]
+
+    def idf(self, term: str) -> float:
+        """Lucene idf of an index term (``rag.text.key_terms``/``index_terms``); a term the
+        index has never seen gets the highest weight."""
+        n_docs = max(len(self.chunk_ids), 1)
+        df = self.document_frequency(term)
+        return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+
+    def document_frequency(self, term: str) -> int:
+        """How many chunks hold the index term."""
+        if self.model is None:
+            return 0
+        tid = self.model.vocab_dict.get(term)
+        indptr = self.model.scores["indptr"]
+        if tid is None or tid + 1 >= len(indptr):
+            return 0
+        return int(indptr[tid + 1] - indptr[tid])
 
 
 def _rows(chunks: Iterable[tuple[str, str, dict[str, Any]]], vocab: Vocab) -> list[Row]:

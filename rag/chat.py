@@ -21,9 +21,10 @@ from rag import prompts
 from rag.dates import parse_date
 from rag.engine import LLMAnswerer, make_answerer
 from rag.errors import RagError
-from rag.followup import Turn, fallback_condense, first_line, plausible_rewrite, strip_markers
+from rag.followup import Turn, fallback_condense, first_line, plausible_rewrite
 from rag.llm import ChatModel
 from rag.retrieve import Filters
+from rag.text import clip, strip_markers
 
 if TYPE_CHECKING:
     from datetime import date
@@ -293,16 +294,12 @@ def history_text(turns: Iterable[Turn], budget: int) -> str:
     used = 0
     for turn in reversed(list(turns)):
         answer = strip_markers(turn.answer.answer)
-        entry = f"User: {turn.question}\nAssistant: {_clip(answer, budget // 2)}"
+        entry = f"User: {turn.question}\nAssistant: {clip(answer, budget // 2)}"
         if lines and used + len(entry) > budget:
             break
-        lines.insert(0, _clip(entry, budget))
+        lines.insert(0, clip(entry, budget))
         used += len(entry) + 1
     return "\n".join(lines)
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def transcript_markdown(session: ChatSession) -> str:

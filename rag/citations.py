@@ -14,11 +14,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from rag.text import PAREN_MARKER_WORDS as _PAREN_KEYWORD
-from rag.text import STOPWORDS as _COMMON_STOPWORDS
-from rag.text import normalize_number, sentence_spans, strip_accents, stripped
+from rag.text import (
+    MARKER,
+    MARKER_PATTERN,
+    MARKER_WORDS,
+    STOPWORDS,
+    clip,
+    normalize_number,
+    plain,
+    sentence_spans,
+    stem,
+    strip_accents,
+    stripped,
+)
 from rag.types import Citation, Passage
 
 __all__ = [
@@ -34,31 +43,16 @@ __all__ = [
 
 # --- marker grammar ----------------------------------------------------------------------
 
-_KEYWORD = (
-    r"(?:sources?|passages?|documents?|docs?|references?|refs?|citations?|excerpts?"
-    r"|snippets?|chunks?|articles?)"
-)
-_LABEL = r"\s*(?:(?:no\.?|number)\s*)?(?:[:#]\s*)?"  # no two \s* side by side: no backtracking
-_NUMBERS = r"\^?\d{1,3}(?:\s*[-–]\s*\^?\d{1,3})?(?:\s*†[^\]】,;]*)?"
-_ITEM = rf"(?:{_KEYWORD}{_LABEL})?{_NUMBERS}"
-_SEP = r"\s*(?:[,;&]|\band\b)\s*"
-_ITEMS = rf"{_ITEM}(?:{_SEP}{_ITEM})*"
-_MARKER = (
-    rf"\[\s*{_ITEMS}\s*\]|【\s*{_ITEMS}\s*】"
-    rf"|\(\s*(?:see\s+)?{_PAREN_KEYWORD}{_LABEL}{_NUMBERS}(?:{_SEP}{_ITEM})*\s*\)"
-)
 # Bracketed things that look like a failed attempt at a marker: [abc], [n], [source], 【…】.
 _GARBAGE = (
-    rf"\[\s*(?:[^\s\[\]\"“”]{{1,12}}|{_KEYWORD}\b[^\[\]\n\"“”]{{0,40}})\s*\](?!\()"
+    rf"\[\s*(?:[^\s\[\]\"“”]{{1,12}}|{MARKER_WORDS}\b[^\[\]\n\"“”]{{0,40}})\s*\](?!\()"
     r"|【[^】\n]{0,40}】"
 )
 _PROSE_BRACKETS = frozenset({"...", "…", "sic", "sic!", "?", "!", "-", "—"})
 
 _SCAN = re.compile(
-    rf"(?<![ \t])(?P<pre>[ \t]*)(?:(?P<marker>{_MARKER})|(?P<garbage>{_GARBAGE}))", re.I
+    rf"(?<![ \t])(?P<pre>[ \t]*)(?:(?P<marker>{MARKER_PATTERN})|(?P<garbage>{_GARBAGE}))", re.I
 )
-_ANY_MARKER = re.compile(_MARKER, re.I)
-MARKER = _ANY_MARKER  # every form read as a citation marker ([2], [Source 2], 【2】, (Source 2))
 _RANGE = re.compile(r"\^?(\d{1,3})(?:\s*[-–]\s*\^?(\d{1,3}))?")
 _DAGGER = re.compile(r"†[^\]】,;]*")
 _CANON = re.compile(r"(?<![ \t])(?P<pre>[ \t]*)\[(?P<n>\d{1,3})\]")
@@ -68,11 +62,6 @@ _MAX_RANGE = 20
 
 # --- text ---------------------------------------------------------------------------------
 
-_PLAIN = (
-    ("‘", "'"), ("’", "'"), ("‚", "'"), ("‛", "'"), ("′", "'"),
-    ("“", '"'), ("”", '"'), ("„", '"'), ("‟", '"'), ("″", '"'), ("«", '"'), ("»", '"'),
-    ("–", "-"), ("—", "-"), ("‐", "-"), ("‑", "-"), ("\u00a0", " "),
-)  # fmt: skip
 _WS = re.compile(r"\s+")
 _NONSPACE = re.compile(r"\S+")
 _ALNUM = re.compile(r"[^\W_]")
@@ -83,20 +72,7 @@ _ENUMERATOR = re.compile(
 _QUOTE_CHAR = re.compile(r"[\"“”„\n]")
 _GAP = re.compile(r"\.\.\.|…|\[[^\]]*\]")
 _EDGE = " .,;:!?-'\""
-_SIBILANT_ES = ("ses", "xes", "zes", "ches", "shes")
 _MID_MARKER = re.compile(r"\[\d{1,3}\][^\w]*\w")
-
-# Beyond the common function words: contractions, reporting verbs and the filler of answers.
-_STOPWORD_TEXT = """
-    can't cannot he'd he'll he's here's how's i'd i'll i'm i've it's let's neither ought she'd
-    she'll she's that's there's they'd they'll they're they've we'd we'll we're we've what's
-    when's where's who's whose why's yes
-    saying told tell tells according although though
-    answer answers question questions following follows based provided given
-    information context summary overview sure certainly okay ok article articles source sources
-    passage passages document documents text report reports reported
-"""
-STOPWORDS = _COMMON_STOPWORDS | frozenset(_STOPWORD_TEXT.split())
 
 _NOT = re.compile(r"\b(do|does|did|is|are|was|were|has|have|had|could|would|should|must)\s+not\b")
 _BARE_NT = re.compile(r"\b(do|does|did|is|are|was|were|has|have|had|could|would|should|ca|wo)nt\b")
@@ -157,12 +133,12 @@ class _Index:
 
 def normalize_for_match(text: str) -> str:
     """Lowercase, curly quotes and dashes made plain, whitespace collapsed to single spaces."""
-    return _lower(_WS.sub(" ", _plain(text)).strip())
+    return _lower(_WS.sub(" ", plain(text)).strip())
 
 
 def content_tokens(text: str) -> list[str]:
     """Lowercase words (2+ letters) and numbers, minus stopwords, markers and list labels."""
-    text = _plain(_ENUMERATOR.sub(" ", _ANY_MARKER.sub(" ", text))).lower()
+    text = plain(_ENUMERATOR.sub(" ", MARKER.sub(" ", text))).lower()
     if not text.isascii():
         text = _fold(text)
     out: list[str] = []
@@ -240,7 +216,7 @@ def _refusal(phrase: str, warnings: list[str]) -> CheckedAnswer:
 
 def _refusal_key(text: str) -> str:
     """Words of ``text`` for comparing refusals: no markers, case, punctuation or "do not"."""
-    text = _ANY_MARKER.sub(" ", _plain(text).lower())
+    text = MARKER.sub(" ", plain(text).lower())
     text = _ANSWER_LABEL.sub("", text)
     text = _NOT.sub(r"\1n't", text)
     text = _BARE_NT.sub(r"\1n't", text)
@@ -257,7 +233,7 @@ def _is_refusal(raw: str, phrase: str) -> bool:
 def _resolve_markers(raw: str, passages: list[Passage], warnings: list[str]) -> str:
     """The answer with every marker rewritten as ``[p]`` (1-based, valid) or removed."""
     quotes = _quote_spans(raw)
-    copied_from = [_compact(p.text) for p in passages if _ANY_MARKER.search(p.text)]
+    copied_from = [_compact(p.text) for p in passages if MARKER.search(p.text)]
     out: list[str] = []
     cursor = 0
     for m in _SCAN.finditer(raw):
@@ -334,7 +310,7 @@ def _copied(raw: str, start: int, end: int, copied_from: list[str]) -> bool:
 
 def _compact(text: str) -> str:
     """Lowercase text with plain quotes and no whitespace at all."""
-    return _WS.sub("", _plain(text).lower())
+    return _WS.sub("", plain(text).lower())
 
 
 def _quote_spans(text: str) -> list[tuple[int, int]]:
@@ -401,7 +377,7 @@ def _find_quote(
 
 def _fragments(quote: str) -> list[str]:
     """Pieces of a quote between ellipses, brackets and markers, normalized, without spaces."""
-    pieces = (_WS.sub("", _lower(_plain(piece))).strip(_EDGE) for piece in _GAP.split(quote))
+    pieces = (_WS.sub("", _lower(plain(piece))).strip(_EDGE) for piece in _GAP.split(quote))
     return [piece for piece in pieces if piece]
 
 
@@ -420,7 +396,7 @@ def _locate(fragments: list[str], view: tuple[str, list[int]]) -> tuple[int, int
 
 def _match_view(text: str) -> tuple[str, list[int]]:
     """The text as quotes are matched (no markers, no whitespace) and each char's offset."""
-    low = _lower(_plain(text))
+    low = _lower(plain(text))
     out: list[str] = []
     index: list[int] = []
     cursor = 0
@@ -528,16 +504,6 @@ def _sort_run(m: re.Match[str]) -> str:
 # --- tokens and support -------------------------------------------------------------------
 
 
-def _plain(text: str) -> str:
-    """Curly quotes, dashes and no-break spaces replaced by their plain forms."""
-    if text.isascii():
-        return text
-    for fancy, plain in _PLAIN:
-        if fancy in text:
-            text = text.replace(fancy, plain)
-    return text
-
-
 def _lower(text: str) -> str:
     """``text.lower()`` with "İ" as "i", keeping the length (for offset maps)."""
     text = text.replace("İ", "i")
@@ -552,26 +518,10 @@ def _fold(text: str) -> str:
     return strip_accents(text.replace("ı", "i"))
 
 
-@lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    """A crude suffix strip so "accuse", "accuses", "accused" and "accusing" meet."""
-    if word[0].isdigit() or len(word) <= 3:
-        return word
-    if word.endswith(("ies", "ied")) and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith("ing") and len(word) > 5:
-        word = word[:-3]
-    elif (word.endswith("ed") and len(word) > 4) or word.endswith(_SIBILANT_ES):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    return word[:-1] if word.endswith("e") and len(word) > 3 else word
-
-
 def _token_sets(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """Stemmed content tokens and the numbers among them."""
     tokens = content_tokens(text)
-    return frozenset(_stem(t) for t in tokens), frozenset(t for t in tokens if t[0].isdigit())
+    return frozenset(stem(t) for t in tokens), frozenset(t for t in tokens if t[0].isdigit())
 
 
 def _support(
@@ -588,5 +538,4 @@ def _support(
 
 def _clip(text: str, limit: int) -> str:
     """One line of at most ``limit`` characters, with an ellipsis when cut."""
-    text = _WS.sub(" ", text).strip()
-    return text if len(text) <= limit else text[:limit].rstrip() + "…"
+    return clip(_WS.sub(" ", text).strip(), limit)

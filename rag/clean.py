@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rag.text import DOUBLE_QUOTES, SINGLE_QUOTES
+
 # --- normalization ---------------------------------------------------------------------------
 
-_SINGLE_QUOTES = "‘’‚‛′"
-_DOUBLE_QUOTES = "“”„‟«»″"
 _ODD_SPACES = "\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
 _ODD_SPACES += "\u202f\u205f\u3000"
 _INVISIBLE = "\u00ad\u034f\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063"
@@ -19,8 +19,8 @@ _CONTROLS = [c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)] + list(range
 def _char_map() -> list[tuple[str, str]]:
     """(character, replacement) pairs applied by ``normalize_text``."""
     table: dict[str, str] = {}
-    table.update(dict.fromkeys(_SINGLE_QUOTES, "'"))
-    table.update(dict.fromkeys(_DOUBLE_QUOTES, '"'))
+    table.update(dict.fromkeys(SINGLE_QUOTES, "'"))
+    table.update(dict.fromkeys(DOUBLE_QUOTES, '"'))
     table.update(dict.fromkeys(_ODD_SPACES, " "))
     table.update(dict.fromkeys(_INVISIBLE, ""))
     table.update(dict.fromkeys(map(chr, _CONTROLS), ""))

@@ -10,73 +10,21 @@ orders (an injected instruction) is never an answer.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from rag.answertype import Kind, expected_kind, is_instruction, offers
-from rag.text import sentence_spans
+from rag.text import key_terms, sentence_spans
 from rag.types import Passage
 
-QUESTION_WORDS = {
-    "what", "who", "whom", "whose", "which", "when", "where", "why", "how", "did", "does",
-    "do", "done", "say", "said", "says", "tell", "told", "according", "is", "are", "was",
-    "were", "will", "would", "can", "could", "should", "has", "have", "had", "be", "been",
-    "the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "about", "with", "by",
-    "this", "that", "these", "those", "it", "its", "as", "at", "from", "there", "their",
-    "they", "he", "she", "his", "her", "him", "them", "i", "you", "we", "us", "our", "your",
-    "name", "named", "mr", "ms", "mrs", "week", "recently", "year", "month", "day", "today",
-    "yesterday", "last", "new", "one", "any", "some", "much", "many", "than", "then", "also",
-    "not", "no", "yes", "so", "if", "but", "into", "out", "up", "down", "over", "after",
-    "before", "more", "most", "other", "such", "only", "own", "same", "just", "very",
-}  # fmt: skip
-
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*")
-_POSSESSIVE = re.compile(r"['’]s$")
-
+if TYPE_CHECKING:
+    from rag.bm25 import BM25Index
 
 RANK_BONUS = 0.02
 CONTEXT_WEIGHT = 0.5
 FIRST_MENTION_BONUS = 0.04
 TYPE_MISMATCH = 0.5  # coverage kept by a sentence without the kind of answer asked for
-
-
-@lru_cache(maxsize=1)
-def _stem() -> Callable[[str], str]:
-    try:
-        import Stemmer
-
-        stemmer = Stemmer.Stemmer("english")
-        return lambda word: str(stemmer.stemWord(word))
-    except ImportError:
-        return lambda word: word
-
-
-# Past forms that a stemmer cannot map to their verb ("spent" does not stem to "spend").
-IRREGULAR = {
-    "spent": "spend", "said": "say", "told": "tell", "won": "win", "lost": "lose",
-    "left": "leave", "met": "meet", "paid": "pay", "sold": "sell", "bought": "buy",
-    "began": "begin", "begun": "begin", "took": "take", "taken": "take", "gave": "give",
-    "given": "give", "made": "make", "found": "find", "held": "hold", "led": "lead",
-    "ran": "run", "fell": "fall", "fallen": "fall", "rose": "rise", "risen": "rise",
-    "brought": "bring", "thought": "think", "kept": "keep", "sent": "send",
-    "built": "build", "struck": "strike", "shot": "shoot", "fought": "fight",
-    "wrote": "write", "written": "write", "chose": "choose", "chosen": "choose",
-    "drove": "drive", "driven": "drive", "flew": "fly", "flown": "fly", "grew": "grow",
-    "grown": "grow", "knew": "know", "known": "know", "saw": "see", "seen": "see",
-    "stole": "steal", "stolen": "steal", "hit": "hit", "cut": "cut", "quit": "quit",
-}  # fmt: skip
-
-
-def key_terms(text: str) -> list[str]:
-    """Stemmed, lowercase content words of a question or sentence."""
-    stem = _stem()
-    words = (_POSSESSIVE.sub("", w.lower()).strip("'’-") for w in _WORD.findall(text))
-    return [
-        stem(IRREGULAR.get(w, w)) for w in words if w and w not in QUESTION_WORDS and len(w) > 1
-    ]
 
 
 @dataclass
@@ -193,18 +141,8 @@ def _follow_on(best: Scored, scored: list[Scored]) -> Scored | None:
     return None
 
 
-def idf_from_bm25(index: object) -> Callable[[str], float]:
-    """Collection-wide idf of a stemmed term, read from the bm25s side index."""
-    model = getattr(index, "model", None)
-    if model is None:
+def idf_from_bm25(index: BM25Index | None) -> Callable[[str], float]:
+    """Collection-wide idf of a key term, read from the BM25 side index."""
+    if index is None or index.model is None:
         return lambda _term: 1.0
-    vocab: dict[str, int] = model.vocab_dict
-    indptr = model.scores["indptr"]
-    n_docs = max(int(model.scores.get("num_docs", len(indptr) - 1)), 1)
-
-    def idf(term: str) -> float:
-        tid = vocab.get(term)
-        df = 0 if tid is None else int(indptr[tid + 1] - indptr[tid])
-        return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-
-    return idf
+    return index.idf

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.extractive import QUESTION_WORDS, key_terms
-from rag.text import sentence_spans
+from rag.text import QUESTION_WORDS, key_terms, sentence_spans, strip_markers
 from rag.types import Answer
 
 PRONOUNS = {"he", "she", "him", "his", "her", "they", "them", "their", "it", "its"}
@@ -33,7 +32,6 @@ OPENERS = {
 }  # fmt: skip
 _CAPITALISED = re.compile(r"[A-Z][\w'’-]*(?: +[A-Z][\w'’-]*)*")
 _WORDS = re.compile(r"[\w'’-]+")
-_MARKERS = re.compile(r"\s*\[\d+\]")
 _PAREN_TAIL = re.compile(r"\s*\([^()]*\)\s*$")
 MAX_CARRIED = 4
 
@@ -151,11 +149,6 @@ def names_in(text: str) -> list[str]:
         if words:
             names.append(" ".join(words))
     return names
-
-
-def strip_markers(answer: str) -> str:
-    """An answer without its citation markers."""
-    return _MARKERS.sub("", answer).strip()
 
 
 def last_named(turn: Turn) -> str | None:

@@ -1,26 +1,59 @@
-"""Text pieces shared by the citation checker, the metrics and the answerers.
+"""The one home of text handling shared by retrieval, the answerers, citations and metrics.
 
-Sentence spans with offsets (lines first, then terminal punctuation, never after an
-abbreviation and, unless asked otherwise, never inside a quotation), the abbreviation and
-stopword lists, accent folding and number normalisation.
+Terms (the words BM25 indexes and the answerer weighs: lowercase, Lucene's stopwords out,
+Snowball-stemmed), the stopword and question-word lists, quote and dash normalisation,
+month names, the citation-marker grammar, sentence spans with offsets (lines first, then
+terminal punctuation, never after an abbreviation and, unless asked otherwise, never inside
+a quotation), accent folding, number normalisation and clipping for display.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from functools import lru_cache
 
 __all__ = [
     "ABBREVIATIONS",
+    "DOUBLE_QUOTES",
+    "INDEX_STOPWORDS",
+    "MARKER",
+    "MONTHS",
     "PAREN_MARKER_WORDS",
+    "QUESTION_WORDS",
+    "SINGLE_QUOTES",
     "STOPWORDS",
+    "clip",
+    "index_terms",
+    "key_terms",
     "normalize_number",
+    "plain",
     "sentence_spans",
+    "stem",
     "strip_accents",
+    "strip_markers",
     "stripped",
+    "words",
 ]
 
-# English function words both the checker and the metrics ignore; each adds its own extras.
+MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)  # fmt: skip
+
+# --- words, stopwords, stems --------------------------------------------------------------
+
+# Lucene's English stopwords: the only words the BM25 index leaves out, so that "US", "May"
+# and "WHO" stay searchable. Every other list below contains them.
+_INDEX_STOPWORD_TEXT = """
+    a an and are as at be but by for if in into is it no not of on or such that the their then
+    there these they this to was will with
+"""
+INDEX_STOPWORDS = frozenset(_INDEX_STOPWORD_TEXT.split())
+
+# English function words that carry no content: what the citation checker, the metrics and
+# the answerers ignore when they compare a sentence with a passage.
 _STOPWORD_TEXT = """
     a about above after again against all also am an and any are aren't as at be because been
     before being below between both but by can could couldn't did didn't do does doesn't doing
@@ -32,20 +65,152 @@ _STOPWORD_TEXT = """
     through to too under until up upon us very was wasn't we were weren't what when where
     whether which while who whom why will with won't would wouldn't yet you you'd you'll you're
     you've your yours yourself yourselves
+    ain among couldn d didn doesn don etc hadn hasn haven isn ll m ma mightn mightn't mustn
+    needn needn't o per re s shall shan should've shouldn t that'll ve via wasn weren within
+    without wouldn y
+    can't cannot he'd he'll he's here's how's i'd i'll i'm i've it's let's neither ought she'd
+    she'll she's that's there's they'd they'll they're they've we'd we'll we're we've what's
+    when's where's who's whose why's yes
+    saying told tell tells according although though
+    answer answers question questions following follows based provided given
+    information context summary overview sure certainly okay ok article articles source sources
+    passage passages document documents text report reports reported
 """
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+STOPWORDS = INDEX_STOPWORDS | frozenset(_STOPWORD_TEXT.split())
+
+# Words of a question that say how it asks, not what it is about.
+_QUESTION_TEXT = """
+    what who whom whose which when where why how did does do done say said says tell told
+    according name named mr ms mrs week recently year month day today yesterday last new one
+    any some much many
+"""
+QUESTION_WORDS = STOPWORDS | frozenset(_QUESTION_TEXT.split())
+
+_INDEX_WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's token pattern: 2+ word characters
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+
+# Past forms a stemmer cannot map to their verb ("spent" does not stem to "spend").
+IRREGULAR = {
+    "spent": "spend", "won": "win", "lost": "lose",
+    "left": "leave", "met": "meet", "paid": "pay", "sold": "sell", "bought": "buy",
+    "began": "begin", "begun": "begin", "took": "take", "taken": "take", "gave": "give",
+    "given": "give", "made": "make", "found": "find", "held": "hold", "led": "lead",
+    "ran": "run", "fell": "fall", "fallen": "fall", "rose": "rise", "risen": "rise",
+    "brought": "bring", "thought": "think", "kept": "keep", "sent": "send",
+    "built": "build", "struck": "strike", "shot": "shoot", "fought": "fight",
+    "wrote": "write", "written": "write", "chose": "choose", "chosen": "choose",
+    "drove": "drive", "driven": "drive", "flew": "fly", "flown": "fly", "grew": "grow",
+    "grown": "grow", "knew": "know", "known": "know", "saw": "see", "seen": "see",
+    "stole": "steal", "stolen": "steal",
+}  # fmt: skip
+
+# Bumped whenever ``index_terms`` changes: a BM25 index of another version is rebuilt.
+TERMS_VERSION = "2"  # 1: bm25s tokenize; 2: rag.text.index_terms, irregular verbs
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Callable[[list[str]], list[str]]:
+    import Stemmer
+
+    return Stemmer.Stemmer("english").stemWords
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The stem of a lowercase word: irregular past forms to their verb, then Snowball
+    (Porter 2): "accused" -> "accus", "spent" -> "spend"."""
+    return _stemmer()([IRREGULAR.get(word, word)])[0]
+
+
+def stem_words(words: list[str]) -> list[str]:
+    """``stem`` of many words at once (what BM25 uses while indexing)."""
+    return _stemmer()([IRREGULAR.get(w, w) for w in words])
+
+
+def index_terms(text: str) -> list[str]:
+    """The terms BM25 indexes and searches: lowercase words of 2+ characters, Lucene's
+    stopwords out, stemmed."""
+    found = [w for w in _INDEX_WORD.findall(text.lower()) if w not in INDEX_STOPWORDS]
+    return stem_words(found) if found else []
+
+
+def key_terms(text: str) -> list[str]:
+    """The index terms of a question or sentence that say what it is about (no question or
+    function words): the same normalisation as ``index_terms``, so BM25's idf applies."""
+    found = [w for w in _INDEX_WORD.findall(text.lower()) if w not in QUESTION_WORDS]
+    return stem_words(found) if found else []
+
+
+def words(text: str) -> list[str]:
+    """Lowercase, accent-folded words and numbers, quotes made plain, possessive 's dropped."""
+    folded = strip_accents(plain(text)).casefold()
+    return [w[:-2] if w.endswith("'s") else w for w in _WORD.findall(folded)]
+
+
+# --- quotes and dashes ----------------------------------------------------------------------
+
+SINGLE_QUOTES = "‘’‚‛′"
+DOUBLE_QUOTES = "“”„‟«»″"
+_PLAIN = (
+    *((q, "'") for q in SINGLE_QUOTES),
+    *((q, '"') for q in DOUBLE_QUOTES),
+    ("–", "-"), ("—", "-"), ("‐", "-"), ("‑", "-"), ("\u00a0", " "),
+)  # fmt: skip
+
+
+def plain(text: str) -> str:
+    """Curly quotes, dashes and no-break spaces replaced by their plain forms (same length)."""
+    if text.isascii():
+        return text
+    for fancy, simple in _PLAIN:
+        if fancy in text:
+            text = text.replace(fancy, simple)
+    return text
+
 
 _ABBREVIATION_TEXT = """
     mr mrs ms dr prof sen rep reps gov gen maj col lt sgt capt cmdr adm st jr sr supt inc co corp
     ltd bros vs v no nos fig vol approx est dept univ mt ft rev hon pres messrs ph.d
-    jan feb mar apr jun jul aug sep sept oct nov dec
+    sept
 """
-ABBREVIATIONS = frozenset(_ABBREVIATION_TEXT.split())
+ABBREVIATIONS = frozenset(_ABBREVIATION_TEXT.split()) | {m[:3] for m in MONTHS if m != "may"}
+
+# --- citation markers -----------------------------------------------------------------------
 
 # Words that may open a parenthesised citation marker: "(Source 2)", "(see passage 3)".
 PAREN_MARKER_WORDS = (
     r"(?:sources?|passages?|documents?|docs?|references?|refs?|citations?|excerpts?)"
 )
+MARKER_WORDS = (
+    r"(?:sources?|passages?|documents?|docs?|references?|refs?|citations?|excerpts?"
+    r"|snippets?|chunks?|articles?)"
+)
+MARKER_LABEL = r"\s*(?:(?:no\.?|number)\s*)?(?:[:#]\s*)?"  # no two \s* side by side
+MARKER_NUMBERS = r"\^?\d{1,3}(?:\s*[-–]\s*\^?\d{1,3})?(?:\s*†[^\]】,;]*)?"
+MARKER_ITEM = rf"(?:{MARKER_WORDS}{MARKER_LABEL})?{MARKER_NUMBERS}"
+MARKER_SEP = r"\s*(?:[,;&]|\band\b)\s*"
+_ITEMS = rf"{MARKER_ITEM}(?:{MARKER_SEP}{MARKER_ITEM})*"
+MARKER_PATTERN = (
+    rf"\[\s*{_ITEMS}\s*\]|【\s*{_ITEMS}\s*】"
+    rf"|\(\s*(?:see\s+)?{PAREN_MARKER_WORDS}{MARKER_LABEL}{MARKER_NUMBERS}"
+    rf"(?:{MARKER_SEP}{MARKER_ITEM})*\s*\)"
+)
+# Every form read as a citation marker: [2], [2, 3], [2-4], [Source 2], 【2】, (Source 2).
+# Never: four-digit numbers in brackets ([2023]), bare (2), numbers in prose.
+MARKER = re.compile(MARKER_PATTERN, re.I)
+_SPACED_MARKER = re.compile(rf"[ \t]*(?:{MARKER_PATTERN})", re.I)
+
+
+def strip_markers(text: str) -> str:
+    """The text without citation markers (and the spaces before them)."""
+    return _SPACED_MARKER.sub("", text).strip()
+
+
+def clip(text: str, limit: int) -> str:
+    """At most ``limit`` characters, ending in an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
 
 _BOUNDARY = re.compile(r"[.!?…]+[\"”’')*_]*")
 _TRAILING = re.compile(

@@ -19,21 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from rag.text import STOPWORDS as _COMMON_STOPWORDS
-from rag.text import normalize_number, sentence_spans, strip_accents
+from rag.text import MARKER, STOPWORDS, normalize_number, sentence_spans, strip_markers, words
 
-# EVAL.md's list: the common function words plus the fragments tokenizers leave ("don", "ll").
-_STOPWORD_TEXT = """
-ain among aren couldn d didn doesn don etc hadn hasn haven isn ll m ma mightn mightn't mustn
-needn needn't o per re s shall shan should've shouldn t that'll ve via wasn weren within without
-won wouldn y
-"""
-STOPWORDS = _COMMON_STOPWORDS | frozenset(_STOPWORD_TEXT.split())
-
-_MARKER = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
+# Answers are compared after SQuAD's normalisation (EVAL.md), not rag.text's terms.
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _LINE_END = re.compile(r"(?:[.!?:]['\"”’)]*|\])\s*$")
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)\s*```", re.DOTALL | re.IGNORECASE)
 _PUNCT = frozenset(string.punctuation)
@@ -222,7 +212,7 @@ def split_sentences(answer: str) -> list[str]:
         # EVAL.md counts a quoted passage of several sentences as several sentences
         for a, b in sentence_spans(block, quote_aware=False):
             part = block[a:b]
-            if sentences and not _MARKER.sub("", part).strip(" .,;:!?"):
+            if sentences and not strip_markers(part).strip(" .,;:!?"):
                 sentences[-1] += " " + part  # markers alone belong to the sentence before
             else:
                 sentences.append(part)
@@ -231,12 +221,12 @@ def split_sentences(answer: str) -> list[str]:
 
 def parse_markers(sentence: str) -> list[int]:
     """Every number inside [n], [n][m] or [n, m] markers, in order, repeats kept."""
-    return [int(n) for m in _MARKER.finditer(sentence) for n in re.findall(r"\d+", m.group())]
+    return [int(n) for m in MARKER.finditer(sentence) for n in re.findall(r"\d+", m.group())]
 
 
 def content_tokens(text: str) -> list[str]:
     """Lowercase, accent-folded word tokens with a letter, minus stopwords and possessive 's."""
-    return [w for w in _words(text) if w not in STOPWORDS and any(c.isalpha() for c in w)]
+    return [w for w in words(text) if w not in STOPWORDS and any(c.isalpha() for c in w)]
 
 
 def numbers_in(text: str) -> list[str]:
@@ -250,14 +240,14 @@ def supports(passages_text: list[str], sentence: str) -> bool:
     Markers are removed first. A sentence with neither content tokens nor numbers has nothing
     to check and is never supported; with numbers only, the numbers decide.
     """
-    claim = _MARKER.sub(" ", sentence)
+    claim = strip_markers(sentence)
     tokens, numbers = set(content_tokens(claim)), set(numbers_in(claim))
     if not tokens and not numbers:
         return False
     evidence = " ".join(passages_text)
     if not numbers <= set(numbers_in(evidence)):
         return False
-    return 2 * len(tokens & set(_words(evidence))) >= len(tokens)
+    return 2 * len(tokens & set(words(evidence))) >= len(tokens)
 
 
 def citation_validity(answer: str, n_shown: int) -> float | None:
@@ -347,11 +337,6 @@ def _is_precise(c: int, cited: list[int], sentence: str, passages: Mapping[int, 
     if supports([passages[c]], sentence):
         return True
     return not supports(_texts((n for n in cited if n != c), passages), sentence)
-
-
-def _words(text: str) -> list[str]:
-    folded = strip_accents(text.replace("’", "'").replace("‘", "'")).casefold()
-    return [w[:-2] if w.endswith("'s") else w for w in _WORD.findall(folded)]
 
 
 # --- refusals ----------------------------------------------------------------------------

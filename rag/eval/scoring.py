@@ -7,11 +7,11 @@ scores 0 on the answer metrics.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rag.eval import metrics as m
+from rag.text import strip_markers
 
 if TYPE_CHECKING:
     from rag.eval.dataset import GoldQuestion
@@ -36,7 +36,6 @@ _BY_TEXT: tuple[_RankMetric, ...] = (
     m.text_recall_at_k,
     m.text_ndcg_at_k,
 )
-_MARKER = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
 
 
 def retrieval_names(k: int) -> tuple[str, ...]:
@@ -125,11 +124,6 @@ def score(
         **citation_metrics(q, answer, raw, n_shown),
         **refusal_metrics(q, answer.refused),
     }
-
-
-def strip_markers(text: str) -> str:
-    """The answer without [n] markers, so they are not scored as answer tokens."""
-    return " ".join(_MARKER.sub(" ", text).split())
 
 
 def applicable(q: GoldQuestion, k: int, judged: bool) -> list[str]:
