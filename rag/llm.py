@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import time
 from collections import deque
@@ -115,36 +116,90 @@ def smollm2_path() -> Path:
     return Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-class LocalChat:
-    """llama.cpp in process (``llama-cpp-python``), by default with SmolLM2-135M."""
+def default_threads() -> int:
+    """Half the cores, at least one: llama.cpp threads spin, and on a busy box more threads
+    than free cores is several times slower than one."""
+    return max(1, (os.cpu_count() or 2) // 2)
 
-    def __init__(self, model_path: Path | None = None, n_ctx: int = 4096) -> None:
+
+LOCAL_TIMEOUT = 300.0  # a CPU-only model needs minutes where a server needs seconds
+
+
+def local_timeout(settings: Settings) -> float:
+    """RAG_TIMEOUT when it was set, else a limit that suits a CPU-only model."""
+    return (
+        settings.timeout
+        if settings.origins.get("timeout", "default") != "default"
+        else LOCAL_TIMEOUT
+    )
+
+
+_LOADED: dict[tuple[str, int, int], Any] = {}
+
+
+def load_llama(path: Path, n_ctx: int, threads: int) -> Any:
+    """A llama.cpp model, loaded once per process (chat, eval and the judge share it)."""
+    key = (str(path.resolve()), n_ctx, threads)
+    if key not in _LOADED:
         try:
             from llama_cpp import Llama
         except ImportError as exc:
             raise ConfigError(
                 "--llm local needs the optional extra: pip install 'rag-news[local]'"
             ) from exc
+        try:
+            _LOADED[key] = Llama(
+                model_path=str(path), n_ctx=n_ctx, n_threads=threads, verbose=False
+            )
+        except Exception as exc:
+            raise ModelError(f"cannot load {path.name}: {_first_line(exc)}") from exc
+    return _LOADED[key]
+
+
+class LocalChat:
+    """llama.cpp in process, with the model's own chat template, greedy, time-limited."""
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        *,
+        n_ctx: int = 8192,
+        threads: int = 0,
+        timeout: float = 600.0,
+        name: str | None = None,
+    ) -> None:
         path = model_path or smollm2_path()
         if not path.is_file():
             raise ConfigError(f"GGUF model not found: {path}")
-        self.name = f"local:{path.name}"
-        try:
-            self.llama = Llama(model_path=str(path), n_ctx=n_ctx, verbose=False)
-        except Exception as exc:
-            raise ModelError(f"cannot load {path.name}: {_first_line(exc)}") from exc
+        self.name = f"local:{name or path.name}"
+        self.timeout = timeout
+        self.llama = load_llama(path, n_ctx, threads or default_threads())
+        self.n_ctx = int(self.llama.n_ctx())
+
+    def prompt_tokens(self, messages: list[Message]) -> int:
+        """About how many tokens the messages take (their text, tokenized)."""
+        text = "\n".join(m["content"] for m in messages)
+        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False)) + 8 * len(messages)
+
+    def context_budget(self) -> int:
+        """Tokens a prompt may use, leaving room for the answer."""
+        return self.n_ctx - MAX_ANSWER_TOKENS
 
     def complete(self, messages: list[Message], on_token: OnToken | None = None) -> str:
-        """Generate greedily, streaming pieces."""
+        """Generate greedily, streaming pieces; cut off at the time limit, Ctrl-C cancels."""
         pieces: list[str] = []
+        deadline = time.monotonic() + self.timeout
+        stream: Any = None
         try:
-            stream: Any = self.llama.create_chat_completion(
-                messages=messages,  # type: ignore[arg-type]
+            stream = self.llama.create_chat_completion(
+                messages=messages,
                 temperature=0.0,
                 max_tokens=MAX_ANSWER_TOKENS,
                 stream=True,
             )
             for event in stream:
+                if time.monotonic() > deadline:
+                    raise ModelError(f"the local model did not finish within {self.timeout:g} s")
                 piece = event["choices"][0]["delta"].get("content") or ""
                 if piece:
                     pieces.append(piece)
@@ -152,6 +207,9 @@ class LocalChat:
                         on_token(piece)
         except ValueError as exc:  # e.g. prompt longer than the context window
             raise ModelError(f"local model failed: {_first_line(exc)}") from exc
+        finally:
+            if stream is not None and hasattr(stream, "close"):
+                stream.close()  # Ctrl-C or the time limit: stop generating
         return "".join(pieces)
 
 
@@ -200,10 +258,19 @@ def get_chat_model(spec: str, settings: Settings) -> ChatModel:
     if kind == "openai":
         return OpenAIChat(settings, arg or settings.openai_model)
     if kind == "local":
-        return LocalChat(Path(arg).expanduser() if arg else None)
+        from rag.models import resolve_gguf
+
+        path = resolve_gguf(arg, settings.models_dir)
+        return LocalChat(
+            path,
+            threads=settings.llm_threads,
+            timeout=local_timeout(settings),
+            name=arg if arg and "/" not in arg and not arg.endswith(".gguf") else None,
+        )
     if kind == "scripted":
         replies = json.loads(Path(arg).read_text(encoding="utf-8")) if arg else []
         return ScriptedChat([str(r) for r in replies])
     raise ConfigError(
-        f"unknown --llm {spec!r} (choose auto, extractive, openai[:MODEL], local[:PATH.gguf])"
+        f"unknown --llm {spec!r} "
+        "(choose auto, extractive, openai[:MODEL], local[:NAME or PATH.gguf])"
     )

@@ -129,7 +129,11 @@ class Settings:
     openai_api_key: str | None = setting(
         "OPENAI_API_KEY", None, "OpenAI API key (env only).", secret=True
     )
-    timeout: float = setting("RAG_TIMEOUT", 60.0, "Seconds before a model call is abandoned.")
+    timeout: float = setting(
+        "RAG_TIMEOUT",
+        60.0,
+        "Seconds before a model call is abandoned (unset: 300 for a local model).",
+    )
     max_retries: int = setting("RAG_MAX_RETRIES", 2, "Retries of a failed model call.")
     allow_private_urls: bool = setting(
         "RAG_ALLOW_PRIVATE_URLS",
@@ -137,6 +141,15 @@ class Settings:
         "Fetch URLs on private, loopback and link-local addresses (intranet feeds, tests).",
         flag="--allow-private-urls/--no-allow-private-urls",
         default_text="off",
+    )
+    models_dir: Path = setting(
+        "RAG_MODELS_DIR",
+        lambda: default_data_dir() / "models",
+        "Where pulled local models live (shared by every store).",
+        default_text="models/ in the per-user data dir",
+    )
+    llm_threads: int = setting(
+        "RAG_LLM_THREADS", 0, "CPU threads for a local model; 0 = half the cores, at least 1."
     )
     origins: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -175,6 +188,8 @@ class Settings:
             raise ConfigError("chunk_overlap must be between 0 and chunk_size - 1")
         if self.k < 1:
             raise ConfigError("k must be at least 1")
+        if self.llm_threads < 0:
+            raise ConfigError("llm_threads must be 0 (automatic) or more")
         if self.timeout <= 0:
             raise ConfigError("timeout must be positive")
 

@@ -37,6 +37,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.delenv(name, raising=False)
     data = tmp_path / "data"
     monkeypatch.setenv("RAG_DATA_DIR", str(data))
+    monkeypatch.setenv("RAG_MODELS_DIR", str(tmp_path / "models"))
     monkeypatch.setenv("RAG_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
     monkeypatch.setenv("COLUMNS", "120")
