@@ -9,7 +9,7 @@ LlamaIndex tooling (chat engines, query pipelines).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Protocol
@@ -24,6 +24,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, QueryType
 from rag import prompts
 from rag.citations import MARKER, check_answer
 from rag.dates import relative_window
+from rag.errors import ModelError
 from rag.extractive import ExtractiveAnswerer, idf_from_bm25
 from rag.llm import ChatModel, Message, OnToken, get_chat_model
 from rag.retrieve import (
@@ -86,8 +87,41 @@ class LLMAnswerer:
     def respond(
         self, question: str, passages: list[Passage], as_of: date, on_token: OnToken | None
     ) -> str:
-        """The model's reply to the answer prompt."""
-        return self.model.complete(answer_messages(question, passages, as_of), on_token)
+        """The model's reply to the answer prompt, its sources trimmed to the model's context."""
+        messages = answer_messages(question, passages, as_of)
+        budget = getattr(self.model, "context_budget", None)
+        count = getattr(self.model, "prompt_tokens", None)
+        if budget is not None and count is not None:
+            messages = fit_messages(question, passages, as_of, budget(), count)
+        return self.model.complete(messages, on_token)
+
+
+def fit_messages(
+    question: str,
+    passages: list[Passage],
+    as_of: date,
+    budget: int,
+    count: Callable[[list[Message]], int],
+) -> list[Message]:
+    """The answer prompt within ``budget`` tokens: passages are cut from their ends, the longest
+    first, and never the instructions or the question."""
+    messages = answer_messages(question, passages, as_of)
+    over = count(messages) - budget
+    if over <= 0:
+        return messages
+    texts = [p.text for p in passages]
+    for _ in range(20):
+        longest = max(range(len(texts)), key=lambda i: len(texts[i]))
+        if len(texts[longest]) < 80:
+            break
+        # about 3 characters a token, with a margin so few rounds are needed
+        texts[longest] = texts[longest][: max(80, len(texts[longest]) - int(over * 4) - 40)]
+        trimmed = [replace(p, text=t) for p, t in zip(passages, texts, strict=True)]
+        messages = answer_messages(question, trimmed, as_of)
+        over = count(messages) - budget
+        if over <= 0:
+            return messages
+    raise ModelError("the question and its instructions do not fit the model's context")
 
 
 _TAG = re.compile(r"<\s*/?\s*source\b[^>]*>?", re.IGNORECASE)
@@ -139,7 +173,6 @@ def answer_messages(question: str, passages: list[Passage], as_of: date) -> list
                 "answer_user",
                 sources=format_sources(passages),
                 question=question.strip(),
-                refusal=refusal,
             ),
         },
     ]

@@ -11,7 +11,10 @@ from rag.errors import ConfigError
 # Every template's placeholders, exactly: a missing or unknown one is an error at load time.
 PLACEHOLDERS: dict[str, set[str]] = {
     "answer_system": {"refusal", "as_of"},
-    "answer_user": {"sources", "question", "refusal"},
+    # The question comes last, with no closing instruction: small local models obey the last
+    # thing they read, and a closing "else reply: <refusal>" made Qwen2.5-1.5B refuse answerable
+    # questions (measured on the seed; see prompts/README or the closing note of issue 15).
+    "answer_user": {"sources", "question"},
     "condense": {"history", "question"},
     "judge_correctness": {"question", "reference", "answer"},
     "judge_faithfulness": {"sources", "answer"},
