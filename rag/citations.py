@@ -19,8 +19,10 @@ from rag.text import (
     MARKER,
     MARKER_PATTERN,
     MARKER_WORDS,
+    MAX_MARKER_RANGE,
     STOPWORDS,
     clip,
+    marker_ranges,
     normalize_number,
     plain,
     sentence_spans,
@@ -53,12 +55,9 @@ _PROSE_BRACKETS = frozenset({"...", "…", "sic", "sic!", "?", "!", "-", "—"})
 _SCAN = re.compile(
     rf"(?<![ \t])(?P<pre>[ \t]*)(?:(?P<marker>{MARKER_PATTERN})|(?P<garbage>{_GARBAGE}))", re.I
 )
-_RANGE = re.compile(r"\^?(\d{1,3})(?:\s*[-–]\s*\^?(\d{1,3}))?")
-_DAGGER = re.compile(r"†[^\]】,;]*")
 _CANON = re.compile(r"(?<![ \t])(?P<pre>[ \t]*)\[(?P<n>\d{1,3})\]")
 _ADJACENT = re.compile(r"(\[\d{1,3}\])[ \t]*[,;]?[ \t]*(?=\[\d{1,3}\])")
 _RUN = re.compile(r"(?:\[\d{1,3}\])+")
-_MAX_RANGE = 20
 
 # --- text ---------------------------------------------------------------------------------
 
@@ -268,10 +267,8 @@ def _resolve_markers(raw: str, passages: list[Passage], warnings: list[str]) -> 
 def _resolve(body: str, n_shown: int, warnings: list[str]) -> list[int]:
     """Passage indices named by one marker; numbers that name nothing are reported."""
     numbers: list[int] = []
-    for lo_s, hi_s in _RANGE.findall(_DAGGER.sub("", body)):
-        lo = int(lo_s)
-        hi = int(hi_s) if hi_s else lo
-        if hi < lo or hi - lo > _MAX_RANGE:
+    for lo, hi in marker_ranges(body):
+        if hi < lo or hi - lo > MAX_MARKER_RANGE:
             warnings.append(f'removed marker "{body}": {lo}-{hi} is not a range of sources')
             continue
         numbers.extend(range(lo, hi + 1))

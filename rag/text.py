@@ -19,6 +19,7 @@ __all__ = [
     "DOUBLE_QUOTES",
     "INDEX_STOPWORDS",
     "MARKER",
+    "MAX_MARKER_RANGE",
     "MONTHS",
     "PAREN_MARKER_WORDS",
     "QUESTION_WORDS",
@@ -27,6 +28,7 @@ __all__ = [
     "clip",
     "index_terms",
     "key_terms",
+    "marker_ranges",
     "normalize_number",
     "plain",
     "sentence_spans",
@@ -205,6 +207,17 @@ _SPACED_MARKER = re.compile(rf"[ \t]*(?:{MARKER_PATTERN})", re.I)
 def strip_markers(text: str) -> str:
     """The text without citation markers (and the spaces before them)."""
     return _SPACED_MARKER.sub("", text).strip()
+
+
+_MARKER_RANGE = re.compile(r"\^?(\d{1,3})(?:\s*[-–]\s*\^?(\d{1,3}))?")
+_MARKER_NOTE = re.compile(r"†[^\]】,;]*")  # [2†L4-L9]: after the dagger, a place, not sources
+MAX_MARKER_RANGE = 20  # [1-40] names no range of sources
+
+
+def marker_ranges(marker: str) -> list[tuple[int, int]]:
+    """The (first, last) source number of each item of one citation marker, in order."""
+    found = _MARKER_RANGE.findall(_MARKER_NOTE.sub("", marker))
+    return [(int(lo), int(hi or lo)) for lo, hi in found]
 
 
 def clip(text: str, limit: int) -> str:

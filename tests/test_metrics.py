@@ -212,6 +212,11 @@ def test_split_sentences_markers_after_period_and_lines() -> None:
 def test_parse_markers() -> None:
     assert parse_markers("A [1][2] b [3, 4] c [5]") == [1, 2, 3, 4, 5]
     assert parse_markers("no markers, [x] or [] here") == []
+    # every form the citation checker reads: ranges expanded, a dagger's location dropped,
+    # and a range that names no sources counts as source 0, which no answer is shown
+    text = "A [1-3]. B [Source 2†L4-L9]. C (Source 4) [4-1] [2-40]"
+    assert parse_markers(text) == [1, 2, 3, 2, 4, 0, 0]
+    assert citation_validity("A [1-3]. B [4-1].", 3) == 0.75
 
 
 def test_content_tokens_and_numbers() -> None:

@@ -19,7 +19,16 @@ from typing import Any
 
 import numpy as np
 
-from rag.text import MARKER, STOPWORDS, normalize_number, sentence_spans, strip_markers, words
+from rag.text import (
+    MARKER,
+    MAX_MARKER_RANGE,
+    STOPWORDS,
+    marker_ranges,
+    normalize_number,
+    sentence_spans,
+    strip_markers,
+    words,
+)
 
 # Answers are compared after SQuAD's normalisation (EVAL.md), not rag.text's terms.
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
@@ -220,8 +229,16 @@ def split_sentences(answer: str) -> list[str]:
 
 
 def parse_markers(sentence: str) -> list[int]:
-    """Every number inside [n], [n][m] or [n, m] markers, in order, repeats kept."""
-    return [int(n) for m in MARKER.finditer(sentence) for n in re.findall(r"\d+", m.group())]
+    """The source numbers the markers name, in order, repeats kept ([2, 3], [2-4], [Source 2]).
+
+    A range that names no sources ([4-2], [1-40]) reads as 0, a source no answer was shown.
+    """
+    return [
+        n
+        for m in MARKER.finditer(sentence)
+        for lo, hi in marker_ranges(m.group())
+        for n in (range(lo, hi + 1) if lo <= hi <= lo + MAX_MARKER_RANGE else [0])
+    ]
 
 
 def content_tokens(text: str) -> list[str]:
