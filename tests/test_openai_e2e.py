@@ -1,7 +1,9 @@
-"""The OpenAI-compatible path end to end: llama.cpp's server with SmolLM2 on loopback.
+"""The OpenAI-compatible path end to end: llama.cpp's server with SmolLM2 on loopback, and
+a scripted OpenAI-compatible server for the reply a test needs.
 
-SmolLM2-135M ignores most of the prompt's format, so these tests check structure (every
-citation resolves to a real passage of the seed), never wording.
+SmolLM2-135M ignores most of the prompt's format, so its test checks structure (every
+citation resolves to a real passage of the seed), never wording; the scripted server's
+test checks that a cited reply comes back with its citation resolved to the passage.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_openai import Behaviour, serve_fake_openai
 from servers import free_port, llama_server, rag
 
 from rag.ingest import ingest
@@ -52,6 +55,43 @@ def test_ask_through_a_real_openai_compatible_server(base_url: str, seed_path: P
         assert seed.text[citation["start"] : citation["end"]] == citation["passage"]
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", out["answer"])}
     assert markers <= set(numbers)
+    if not out["refused"] and not numbers:  # an uncited answer is never passed silently
+        assert any(w.startswith("unsupported") for w in out["warnings"]), out
+
+
+PESKOV = (
+    "Kremlin Spokesman Dmitry Peskov denied rumors about Russia interfering in the "
+    "presidential and parliamentary elections in Turkey"
+)
+
+
+def test_a_cited_reply_over_http_resolves_to_the_passage_it_quotes(seed_path: Path) -> None:
+    assert rag("ingest", str(seed_path)).returncode == 0
+    seed = next(read_path(seed_path))
+    assert isinstance(seed, Article)
+    ask = ("ask", KREMLIN, "--llm", "openai:fake", "--json")
+    with serve_fake_openai() as server:
+        # the first request shows which source holds Peskov's sentence; the second cites it
+        assert rag(*ask, "--base-url", server.url).returncode == 0
+        prompt = server.requests[0]["body"]["messages"][-1]["content"]
+        blocks = re.findall(r'<source n="(\d+)"[^>]*>(.*?)</source>', prompt, re.S)
+        assert blocks and KREMLIN in prompt
+        n = next(int(n) for n, body in blocks if PESKOV in body)  # chunks overlap
+        server.then(Behaviour(text=f"{PESKOV}. [{n}] Russia was to blame. [9]"))
+        result = rag(*ask, "--base-url", server.url)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["llm"] == "openai:fake" and not out["refused"]
+    assert out["answer"].startswith(f"{PESKOV}. [1]")  # renumbered by first use
+    assert "[9]" not in out["answer"]
+    assert any("no source 9" in w for w in out["warnings"])
+    assert [c["n"] for c in out["citations"]] == list(range(1, len(out["citations"]) + 1))
+    for cited in out["citations"]:  # the checker may cite the second sentence's support
+        assert cited["article_id"] == seed.article_id
+        assert seed.text[cited["start"] : cited["end"]] == cited["passage"]
+    first = out["citations"][0]
+    start, end = first["span"]
+    assert PESKOV in first["passage"][start:end]
 
 
 def test_unreachable_llm_server_fails_fast_with_one_line(
