@@ -14,14 +14,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import RagError
+from rag.version import __version__
 
 if TYPE_CHECKING:
     from rag.engine import ask
     from rag.ingest import ingest
     from rag.settings import Settings
 
-__all__ = ["RagError", "Settings", "ask", "ingest"]
-__version__ = "0.1.0"
+__all__ = ["RagError", "Settings", "__version__", "ask", "ingest"]
 
 _LAZY = {"ask": "rag.engine", "ingest": "rag.ingest", "Settings": "rag.settings"}
 

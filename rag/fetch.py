@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
-from rag import __version__
 from rag.errors import FetchError
 from rag.settings import Settings
+from rag.version import __version__
 
 if TYPE_CHECKING:  # httpx loads on first fetch: importing it also imports its CLI (rich)
     import httpx
