@@ -210,12 +210,18 @@ _TAIL_CUE = re.compile(
 )
 # "X said (that) ..." at the start of a sentence (or after a lead-in).
 _LEAD_CUE = re.compile(rf"{SUBJECT}{APPOSITIVE}\s+{_AUX}(?P<verb>{_VERB})\b")
+# `," chairman and chief executive Richard Parsons said`: any short subject before the verb
+_POST_SUBJECT = re.compile(
+    rf"(?P<np>(?:[\w'’&.-]+\s+){{0,7}}?[\w'’&.-]+){APPOSITIVE}\s+{_AUX}(?P<verb>{_VERB})\b"
+)
 _CUE_GAP = re.compile(r"^\s*[,—-]?\s*")
 _COMMA_GAP = re.compile(r"^\s*(?:,\s*)?")
 _ADVERBIAL = re.compile(
     r"(?:(?:on|in|at|during|last|this|earlier|yesterday|today|on\s+\w+)\b[^,]{0,30}?"
     r"(?:,\s*|\s+(?=[a-z]+\s)))?"
 )
+_TRAILING_NAME = re.compile(CAP_RUN.pattern + r"$")
+_LEADING_FILLER = re.compile(r"^(?:(?:but|and|however|meanwhile|yet|so|now|also)\b,?\s*)+", re.I)
 _POSSESSIVE = re.compile(r"[A-Za-z]['’]s$")
 _DETERMINER = re.compile(r"^(?:the|a|an|one|another)\s+", re.I)
 _SENTENCE_END = re.compile(r'[.?!]\s|"')
@@ -245,14 +251,16 @@ class _Extractor:
         self.cast = Cast.of(text)
         self.sentences = sentence_spans(text, quote_aware=False)
         self.quotes: list[Quote] = []
+        self.quoted: set[int] = set()  # offsets of the words inside quotation marks
 
     def run(self) -> list[Quote]:
         spans = quote_spans(self.text)
+        self.quoted = {
+            m.start() for s in spans for m in _WORDS.finditer(self.text, s.open, s.close)
+        }
         items: list[tuple[int, str, Any]] = [(s.start, "q", s) for s in spans]
-        for a, b in self.sentences:
-            if not any(s.open < b and s.close > a for s in spans):
-                items.append((a, "s", (a, b)))  # a sentence without quotation marks
-        for _, kind, item in sorted(items, key=lambda x: x[0]):
+        items += [(a, "s", (a, b)) for a, b in self.sentences]
+        for _, kind, item in sorted(items, key=lambda x: (x[0], x[1])):
             if kind == "q":
                 self._direct(item, spans)
             else:
@@ -330,7 +338,7 @@ class _Extractor:
         m = _CUE_GAP.match(post)
         rest_at = m.end() if m else 0
         rest = post[rest_at:]
-        sv = _SUBJECT_VERB.match(rest)
+        sv = _SUBJECT_VERB.match(rest) or _POST_SUBJECT.match(rest)
         if sv:
             found = self._speaker(sv.group("np"), sv.group("app"), at + rest_at)
             if found:
@@ -431,8 +439,11 @@ class _Extractor:
 
     def _add_content(self, start: int, end: int, cue: str, found: tuple[Person, str]) -> None:
         start, end = _trim(self.text, start, end)
-        if len(_WORDS.findall(self.text[start:end])) < 3:
+        words = [m.start() for m in _WORDS.finditer(self.text, start, end)]
+        if len(words) < 3:
             return
+        if sum(w in self.quoted for w in words) >= 0.8 * len(words):
+            return  # the reported clause is (nearly) all quotation: the direct quote has it
         self._add(start, end, "indirect", cue, found[0], found[1])
 
     # -- speakers ------------------------------------------------------------------------
@@ -477,19 +488,24 @@ class _Extractor:
                 # "The mayor, Ana Lopes, said": the name is in the appositive
                 return self._speaker(appositive.strip(" ,"), f", {np_text},", at)
             return self._role(np_text, at)
-        if low in _GENERIC:
+        if low in _GENERIC or words[-1].lower() in _GENERIC:
             return None
-        title, name = clean_run(np_text)
-        if not name:
-            return None
+        # the name is the last run of capitalised words; the words before describe it
+        tail = _TRAILING_NAME.search(np_text)
+        if tail is None:
+            return self._role(np_text, at) if is_role_word(words[-1]) else None
+        head = _LEADING_FILLER.sub("", np_text[: tail.start()]).strip(" ,")
+        title, name = clean_run(tail.group())
         descriptor, name = split_descriptor(name)
+        descriptor = " ".join(x for x in (head, descriptor) if x)
         if not name or name.lower() in NOT_NAMES:
             return None
-        if is_role_word(name.split()[-1]) or not name[:1].isupper():
+        if is_role_word(name.split()[-1]):
             return self._role(np_text, at)
-        lead = [w for w in words if w.islower()]
-        if lead and not descriptor:
-            descriptor = " ".join(w for w in words if w not in name.split())
+        app = appositive.strip(" ,") if appositive else ""
+        if _person_like(app) and (looks_like_org(name) or self.cast.lookup(name) is None):
+            # "director of the Victims of Crime Trust, Norman Brennan, accused ..."
+            return self._speaker(app, f", {np_text},", at)
         person = self.cast.lookup(name, at)
         if person is None:
             person = self.cast.add(
@@ -668,6 +684,12 @@ def _title_case(text: str, span: _Span) -> bool:
     )
 
 
+def _person_like(text: str) -> bool:
+    """Two to four capitalised words that do not name an organisation: "Norman Brennan"."""
+    words = text.split()
+    return 2 <= len(words) <= 4 and _proper(words) and not looks_like_org(text)
+
+
 def _proper(words: list[str]) -> bool:
     """Capitalised words (with "of", "and", "for" between) not ending in a job: a name."""
     if not words or not words[0][:1].isupper() or is_role_word(words[-1]):
@@ -676,29 +698,16 @@ def _proper(words: list[str]) -> bool:
 
 
 def _subject_starts_clause(pre: str, at: int) -> bool:
-    """The subject opens the sentence or a clause (not the object of another verb)."""
+    """The subject is not the object of a preposition or of another verb."""
     head = pre[:at].rstrip()
     if not head:
         return True
-    if head[-1] in ",:;(—-":
-        return True
     last = head.split()[-1].lower()
-    return last in {
-        "and",
-        "but",
-        "as",
-        "while",
-        "when",
-        "so",
-        "that",
-        "because",
-        "although",
-        "though",
-        "yet",
-        "however",
-        "meanwhile",
-        "later",
-        "earlier",
-        "now",
-        "which",
-    }
+    return last not in _OBJECT_OF
+
+
+_OBJECT_OF_TEXT = """
+    to by with for of at from about against on in into told asked accused criticised
+    criticized thanked praised urged blamed warned called named
+"""
+_OBJECT_OF = frozenset(_OBJECT_OF_TEXT.split())
