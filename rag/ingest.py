@@ -28,6 +28,7 @@ from rag.embeddings import Embedder, get_embedder
 from rag.errors import ModelError, RagError, StoreError
 from rag.fetch import Fetcher, RobotsCache, fetch_policy, is_url, robots_path
 from rag.files import ReadFailure, expand_paths
+from rag.quotes.extract import extract_quotes
 from rag.readers import read_path
 from rag.settings import Settings
 from rag.store import ChunkStore, StoredArticle, date_number
@@ -330,7 +331,7 @@ def _embedder_name(settings: Settings, pool: ProcessPoolExecutor | None) -> str:
 def prepare(
     articles: list[Article], prints: dict[str, str], settings: Settings, embedder: Embedder
 ) -> list[StoredArticle]:
-    """Chunk and embed articles."""
+    """Chunk and embed articles, and find their quotes."""
     chunked = [(a, chunk_article(a, settings.chunk_size, settings.chunk_overlap)) for a in articles]
     chunked = [(a, cs) for a, cs in chunked if cs]
     texts = [embedding_text(a, c) for a, cs in chunked for c in cs]
@@ -348,6 +349,7 @@ def prepare(
                 chunks,
                 vectors[row : row + n],
                 tokens[row : row + n],
+                extract_quotes(article.article_id, article.text),
             )
         )
         row += n

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlparse
 
 import numpy as np
@@ -28,11 +28,14 @@ if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
 
+    from rag.quotes.extract import Quote
+    from rag.quotes.index import QuoteIndex
     from rag.settings import Settings
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 SCHEMA = 1
+T = TypeVar("T")
 PAGE = 2000
 FIRST_CHUNK_PAGE = 20_000  # metadata only, one row an article
 
@@ -73,6 +76,7 @@ class StoredArticle:
     chunks: list[Chunk]
     embeddings: np.ndarray
     tokens: list[list[str]] = field(default_factory=list)  # BM25 tokens per chunk
+    quotes: list[Quote] = field(default_factory=list)
 
 
 def date_number(iso: str | None) -> int:
@@ -121,6 +125,26 @@ def folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
+def _quote_index(client: ClientAPI, settings: Settings, create: bool) -> QuoteIndex | None:
+    """The quote collection beside the chunks: created with them, None when an older store
+    has none."""
+    from rag.quotes.index import QuoteIndex, collection_name
+
+    name = collection_name(settings.collection)
+    try:
+        if create:
+            return QuoteIndex(
+                client.get_or_create_collection(
+                    name, metadata={"rag_schema": SCHEMA}, embedding_function=None
+                )
+            )
+        return QuoteIndex(client.get_collection(name, embedding_function=None))
+    except Exception as exc:
+        if not create and "does not exist" in str(exc).lower():
+            return None
+        raise StoreError(f"cannot open the quote index at {describe(settings)}: {exc}") from exc
+
+
 def describe(settings: Settings) -> str:
     """Where the store is, for messages."""
     return settings.chroma_url or str(settings.store_dir)
@@ -129,10 +153,17 @@ def describe(settings: Settings) -> str:
 class ChunkStore:
     """rag's view of one Chroma collection."""
 
-    def __init__(self, settings: Settings, client: ClientAPI, collection: Collection) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: ClientAPI,
+        collection: Collection,
+        quotes: QuoteIndex | None = None,
+    ) -> None:
         self.settings = settings
         self.client = client
         self.collection = collection
+        self.quotes = quotes  # None for a store written before quotes were indexed
 
     @classmethod
     def open(
@@ -161,10 +192,19 @@ class ChunkStore:
                     f"{describe(settings)}: run 'rag ingest PATH' first"
                 ) from exc
             raise StoreError(f"cannot open collection at {describe(settings)}: {exc}") from exc
-        store = cls(settings, client, collection)
+        store = cls(settings, client, collection, _quote_index(client, settings, create))
         if embedding_name:
             store.check_embedding(embedding_name)
         return store
+
+    def quote_index(self) -> QuoteIndex:
+        """The quotes of this collection; an error when it has none yet."""
+        if self.quotes is None:
+            raise StoreError(
+                f"collection {self.settings.collection!r} has no quote index yet: run "
+                "'rag ingest PATH --force' to extract the quotes of its articles"
+            )
+        return self.quotes
 
     @property
     def embedding_name(self) -> str:
@@ -229,6 +269,12 @@ class ChunkStore:
         docs: list[str] = []
         metas: list[dict[str, Any]] = []
         vectors: list[np.ndarray] = []
+        if self.quotes is not None:
+            # quotes first: an interrupted write leaves extra quotes, never missing ones
+            quotes = self.quotes
+            done = [i.article.article_id for i in items]
+            self._call(lambda: quotes.delete(done))
+            self._call(lambda: quotes.write([(i.article, i.quotes) for i in items]))
         limit = min(self._max_batch(), 5000)
         for item in items:
             if ids and len(ids) + len(item.chunks) > limit:
@@ -274,11 +320,31 @@ class ChunkStore:
             return 1000
 
     def delete(self, article_ids: Sequence[str]) -> None:
-        """Remove all chunks of these articles."""
+        """Remove all chunks of these articles, then their quotes."""
         for i in range(0, len(article_ids), 500):
             batch = list(article_ids[i : i + 500])
             where: Any = {"article_id": {"$in": batch}}
             self._call(lambda w=where: self.collection.delete(where=w))
+        if self.quotes is not None:
+            quotes = self.quotes
+            self._call(lambda: quotes.delete(list(article_ids)))
+
+    def article_text(self, article_id: str) -> str:
+        """An article's cleaned text, put back together from its chunks (chunk offsets are
+        offsets into it; a gap the splitter dropped between chunks is whitespace)."""
+        pieces = sorted(
+            (int(meta.get("start", 0)), text) for _, text, meta in self.iter_articles([article_id])
+        )
+        out: list[str] = []
+        length = 0
+        for start, text in pieces:
+            if start > length:
+                out.append(" " * (start - length))
+                length = start
+            if start + len(text) > length:
+                out.append(text[length - start :])
+                length = start + len(text)
+        return "".join(out)
 
     def iter_chunks(self, include_text: bool = True) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Every (chunk_id, text, metadata), page by page."""
@@ -406,6 +472,10 @@ class ChunkStore:
             )
         }
         return [by_id[c] for c in chunk_ids if c in by_id]
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run a Chroma call; its failure becomes a StoreError naming the store."""
+        return cast("T", self._call(fn))
 
     def _call(self, fn: Any) -> Any:
         try:

@@ -251,6 +251,7 @@ class _Extractor:
         self.cast = Cast.of(text)
         self.sentences = sentence_spans(text, quote_aware=False)
         self.quotes: list[Quote] = []
+        self._people: list[Person] = []  # the speaker of each quote
         self.quoted: set[int] = set()  # offsets of the words inside quotation marks
 
     def run(self) -> list[Quote]:
@@ -265,6 +266,10 @@ class _Extractor:
                 self._direct(item, spans)
             else:
                 self._indirect(*item)
+        for quote, person in zip(self.quotes, self._people, strict=True):
+            # descriptors as the whole article gives them, not only those seen so far
+            quote.descriptors = list(person.descriptors)
+            quote.organisation = person.organisation
         return self.quotes
 
     # -- direct quotes ------------------------------------------------------------------
@@ -297,34 +302,14 @@ class _Extractor:
             prev = self.quotes[-1] if self.quotes else None
             if prev is not None and prev.kind == "direct" and prev.start >= sent_a:
                 # another part of a sentence whose first quote has its cue
-                speaker = self.cast.lookup(prev.speaker) or Person(prev.speaker)
-                self._add(
-                    span.start,
-                    span.end,
-                    "direct",
-                    prev.cue,
-                    speaker,
-                    prev.via,
-                    prev.descriptors,
-                    prev.organisation,
-                )
+                self._add(span.start, span.end, "direct", prev.cue, self._people[-1], prev.via)
                 return
             if not standalone or words < 3:
                 return  # a scare quote or a title inside a sentence
             prev = self.quotes[-1] if self.quotes else None
             if prev is None or span.open - prev.end > 600:
                 return
-            speaker = self.cast.lookup(prev.speaker) or Person(prev.speaker)
-            self._add(
-                span.start,
-                span.end,
-                "direct",
-                "",
-                speaker,
-                "continuation",
-                prev.descriptors,
-                prev.organisation,
-            )
+            self._add(span.start, span.end, "direct", "", self._people[-1], "continuation")
             return
         cue, speaker, via, verb_at = found
         # a short partial quote is speech only right after its cue ("called it "a farce"")
@@ -424,8 +409,8 @@ class _Extractor:
         that = _THAT.match(rest)
         if that:
             return after + that.end()
-        if verb in OBJECT_VERBS:
-            return after - len(verb)
+        if verb in OBJECT_VERBS:  # "X denied Y": the content is the object
+            return after + (len(rest) - len(rest.lstrip()))
         skip = _COMMA_GAP.match(rest)
         pos = skip.end() if skip else 0
         if verb.startswith(("told", "tell", "assur", "warn", "promis", "urg")):
@@ -549,34 +534,15 @@ class _Extractor:
             person.describe(label, org)
         return person, "role"
 
-    def _add(
-        self,
-        start: int,
-        end: int,
-        kind: str,
-        cue: str,
-        person: Person,
-        via: str,
-        descriptors: list[str] | None = None,
-        organisation: str = "",
-    ) -> None:
+    def _add(self, start: int, end: int, kind: str, cue: str, person: Person, via: str) -> None:
         start, end = _trim(self.text, start, end)
         if start >= end:
             return
-        if via == "name" or via == "role" or via in {"pronoun", "continuation"}:
-            self.cast.speakers.append((start, person))
+        self.cast.speakers.append((start, person))
+        self._people.append(person)
         self.quotes.append(
             Quote(
-                article_id=self.article_id,
-                text=self.text[start:end],
-                start=start,
-                end=end,
-                kind=kind,
-                cue=cue,
-                speaker=person.name,
-                descriptors=list(descriptors if descriptors is not None else person.descriptors),
-                organisation=organisation or person.organisation,
-                via=via,
+                self.article_id, self.text[start:end], start, end, kind, cue, person.name, via=via
             )
         )
 
@@ -636,7 +602,7 @@ def _closes(text: str, mark: int) -> bool:
     return mark > 0 and not text[mark - 1].isspace()
 
 
-_BOUNDARY = re.compile(r"[.?!…]\s+(?=[A-Z(])|\n")
+_BOUNDARY = re.compile(r"[.?!…]\s+(?=[A-Z(])|\n[ \t]*\n")  # a sentence or a paragraph
 
 
 def _open_end(text: str, start: int, stop: int) -> int:
@@ -647,9 +613,9 @@ def _open_end(text: str, start: int, stop: int) -> int:
         after = _first_char(text, m.end(), stop)
         if after >= stop:
             break
-        if text[m.start()] == "\n":
+        if text.count("\n", m.start(), after) >= 2:  # a paragraph break
             if text[after] != '"':
-                return m.start()
+                return m.start() if text[m.start()] == "\n" else m.start() + 1
             continue
         following = text[after : min(stop, _line_end(text, after))]
         if _narration(following):

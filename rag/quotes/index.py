@@ -1,0 +1,255 @@
+"""The quote index: every extracted quote in a Chroma collection of its own beside the
+chunks (``<collection>-quotes``), embedded or on a server alike.
+
+One record a quote: the quote text as the document, the article's facts, the speaker, and
+``keys``, the lowercase names a reader may ask by (full name, surname, descriptors,
+organisation), so a lookup by speaker is one metadata filter. The store writes an article's
+quotes with its chunks and deletes them with it (``rag.store.ChunkStore``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rag.articles import same_outlet
+from rag.quotes.extract import Quote
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+
+    from rag.retrieve import Filters
+    from rag.settings import Settings
+    from rag.types import Article
+
+SUFFIX = "-quotes"
+PAGE = 5000
+_DUMMY = np.zeros((1, 1), dtype=np.float32)  # quotes are found by speaker, not by vector
+_LEADING = re.compile(r"^(?:the|a|an)\s+", re.I)
+
+
+@dataclass
+class StoredQuote:
+    """A quote as the index returns it: the quote and the article it is from."""
+
+    quote: Quote
+    title: str = ""
+    source: str = ""
+    published: str | None = None
+    url: str = ""
+    keys: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``rag quotes --json`` shape."""
+        q = self.quote
+        return {
+            "speaker": q.speaker,
+            "descriptors": q.descriptors,
+            "organisation": q.organisation,
+            "text": q.text,
+            "kind": q.kind,
+            "cue": q.cue,
+            "article_id": q.article_id,
+            "title": self.title,
+            "source": self.source,
+            "published": self.published,
+            "url": self.url,
+            "start": q.start,
+            "end": q.end,
+        }
+
+
+def key(text: str) -> str:
+    """How a speaker name is compared: lowercase, no leading article or possessive."""
+    text = " ".join(text.lower().replace("’", "'").split())
+    text = _LEADING.sub("", text)
+    return re.sub(r"'s?$", "", text).strip(" ,.")
+
+
+def speaker_keys(quote: Quote) -> list[str]:
+    """Every name a reader may look this quote's speaker up by."""
+    keys = {key(quote.speaker)}
+    words = quote.speaker.split()
+    if len(words) > 1:
+        keys.add(key(words[-1]))  # the surname
+    for descriptor in quote.descriptors:
+        keys.add(key(descriptor))
+    if quote.organisation:
+        keys.add(key(quote.organisation))
+    return sorted(k for k in keys if k)
+
+
+def collection_name(chunks: str) -> str:
+    """The quote collection that goes with a chunk collection."""
+    return f"{chunks}{SUFFIX}"
+
+
+class QuoteIndex:
+    """rag's view of a quote collection."""
+
+    def __init__(self, collection: Collection) -> None:
+        self.collection = collection
+
+    def write(self, articles: Sequence[tuple[Article, list[Quote]]]) -> None:
+        """Add the quotes of these articles (whose old quotes are gone)."""
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, Any]] = []
+        for article, quotes in articles:
+            for n, q in enumerate(quotes):
+                ids.append(f"{article.article_id}#q{n}")
+                docs.append(q.text)
+                metas.append(_metadata(article, q, n))
+        for i in range(0, len(ids), PAGE):
+            batch = slice(i, i + PAGE)
+            self.collection.add(
+                ids=ids[batch],
+                documents=docs[batch],
+                metadatas=metas[batch],  # type: ignore[arg-type]
+                embeddings=np.repeat(_DUMMY, len(ids[batch]), axis=0),
+            )
+
+    def delete(self, article_ids: Sequence[str]) -> None:
+        """Remove the quotes of these articles."""
+        for i in range(0, len(article_ids), 500):
+            where: Any = {"article_id": {"$in": list(article_ids[i : i + 500])}}
+            self.collection.delete(where=where)
+
+    def count(self) -> int:
+        """Number of quotes."""
+        return int(self.collection.count())
+
+    def find(
+        self,
+        speaker: str | None = None,
+        *,
+        article_id: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        source: str | None = None,
+    ) -> list[StoredQuote]:
+        """Quotes by a speaker (any of its keys) and/or from one article, in article order,
+        newest articles first."""
+        clauses: list[dict[str, Any]] = []
+        if speaker:
+            clauses.append({"keys": {"$contains": key(speaker)}})
+        if article_id:
+            clauses.append({"article_id": article_id})
+        if since:
+            clauses.append({"published_int": {"$gte": _day(since)}})
+        if until:
+            clauses.append({"published_int": {"$lte": _day(until)}})
+            clauses.append({"published_int": {"$gt": 0}})
+        where: Any = None
+        if clauses:
+            where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        found = [q for q in self._get(where) if not source or same_outlet(source, q.source)]
+        return sorted(
+            found,
+            key=lambda q: (q.published or "", q.quote.article_id, -q.quote.start),
+            reverse=True,
+        )
+
+    def _get(self, where: Any) -> Iterator[StoredQuote]:
+        offset = 0
+        while True:
+            got = self.collection.get(
+                where=where, include=["metadatas", "documents"], limit=PAGE, offset=offset
+            )
+            if not got["ids"]:
+                return
+            for doc, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=False):
+                yield stored_quote(doc or "", dict(meta))
+            offset += len(got["ids"])
+            if len(got["ids"]) < PAGE:
+                return
+
+
+def _day(d: date) -> int:
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+def _metadata(article: Article, q: Quote, n: int) -> dict[str, Any]:
+    from rag.articles import outlet_key
+    from rag.store import date_number
+
+    return {
+        "article_id": article.article_id,
+        "n": n,
+        "title": article.title,
+        "source": article.source,
+        "source_key": outlet_key(article.source),
+        "published": article.published or "",
+        "published_int": date_number(article.published),
+        "url": article.url,
+        "kind": q.kind,
+        "cue": q.cue,
+        "speaker": q.speaker,
+        "descriptors": " | ".join(q.descriptors),
+        "organisation": q.organisation,
+        "via": q.via,
+        "start": q.start,
+        "end": q.end,
+        "keys": speaker_keys(q),
+    }
+
+
+def stored_quote(text: str, meta: dict[str, Any]) -> StoredQuote:
+    """A StoredQuote from a record of the quote collection."""
+    descriptors = str(meta.get("descriptors", ""))
+    quote = Quote(
+        article_id=str(meta.get("article_id", "")),
+        text=text,
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        kind=str(meta.get("kind", "")),
+        cue=str(meta.get("cue", "")),
+        speaker=str(meta.get("speaker", "")),
+        descriptors=descriptors.split(" | ") if descriptors else [],
+        organisation=str(meta.get("organisation", "")),
+        via=str(meta.get("via", "")),
+    )
+    return StoredQuote(
+        quote=quote,
+        title=str(meta.get("title", "")),
+        source=str(meta.get("source", "")),
+        published=str(meta.get("published") or "") or None,
+        url=str(meta.get("url", "")),
+        keys=list(meta.get("keys") or []),
+    )
+
+
+def find_quotes(
+    settings: Settings,
+    speaker: str | None = None,
+    *,
+    article_id: str | None = None,
+    filters: Filters | None = None,
+) -> list[StoredQuote]:
+    """The stored quotes of a speaker (full name, surname, descriptor or organisation,
+    any case) and/or of one article, within the filters; newest articles first."""
+    from rag.store import ChunkStore
+
+    store = ChunkStore.open(settings)
+    index = store.quote_index()
+    filters = filters or _no_filters()
+    return store.call(
+        lambda: index.find(
+            speaker,
+            article_id=article_id,
+            since=filters.since,
+            until=filters.until,
+            source=filters.source,
+        )
+    )
+
+
+def _no_filters() -> Filters:
+    from rag.retrieve import Filters
+
+    return Filters()

@@ -1,0 +1,101 @@
+"""The quote index follows the chunks: written with an article, replaced when it changes,
+removed with it; embedded and on a real Chroma server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from servers import chroma_server
+
+from rag.ingest import ingest, remove
+from rag.settings import Settings
+from rag.store import ChunkStore
+
+MILL = """Councillor Rosa Hale said the library would stay open on Saturdays.
+
+"We listened to every letter," said Ms Hale, who chairs the culture committee. "This is the
+town's living room."
+
+Library manager Owen Pryce said: "Our readers have saved it."
+"""
+
+
+def write_mill(path: Path, text: str) -> None:
+    record = {"id": "mill-1", "title": "Mill town votes to keep its library", "text": text}
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+
+
+def settings(**flags: object) -> Settings:
+    return Settings.load(flags={"embedding": "hash", **flags})
+
+
+def quotes_by(store: ChunkStore, speaker: str) -> list[str]:
+    found = store.quote_index().find(speaker)
+    for q in found:
+        text = store.article_text(q.quote.article_id)
+        assert text[q.quote.start : q.quote.end] == q.quote.text
+    return [q.quote.text for q in found]
+
+
+def check_in_step(setup: Settings, seed_path: Path, tmp_path: Path) -> None:
+    mill = tmp_path / "mill.jsonl"
+    write_mill(mill, MILL)
+    ingest([str(seed_path), str(mill)], setup)
+    store = ChunkStore.open(setup)
+    kremlin = quotes_by(store, "the Kremlin")
+    assert len(kremlin) >= 6
+    assert quotes_by(store, "peskov") == kremlin
+    assert quotes_by(store, "Hale") == [
+        "the library would stay open on Saturdays.",
+        "We listened to every letter",
+        "This is the\ntown's living room.",
+    ]
+    assert quotes_by(store, "library manager") == ["Our readers have saved it."]
+
+    # a changed article replaces its quotes
+    write_mill(mill, MILL.replace('"Our readers have saved it."', "nothing."))
+    report = ingest([str(mill)], setup)
+    assert len(report.updated) == 1
+    store = ChunkStore.open(setup)
+    assert quotes_by(store, "Owen Pryce") == []
+    assert len(quotes_by(store, "Hale")) == 3
+
+    # removing an article removes its quotes, and only its quotes
+    seed_id = next(a.article_id for a in store.articles() if "Erdogan" in a.title)
+    remove([seed_id], setup)
+    store = ChunkStore.open(setup)
+    assert quotes_by(store, "Kremlin") == []
+    assert len(quotes_by(store, "Hale")) == 3
+    assert {q.quote.article_id for q in store.quote_index().find()} == {
+        a.article_id for a in store.articles()
+    }
+
+
+def test_quote_index_in_step_embedded(seed_path: Path, tmp_path: Path) -> None:
+    check_in_step(settings(), seed_path, tmp_path)
+
+
+def test_older_store_without_quote_index_says_how_to_get_one(seed_path: Path) -> None:
+    setup = settings()
+    ingest([str(seed_path)], setup)
+    store = ChunkStore.open(setup)
+    store.client.delete_collection(f"{setup.collection}-quotes")
+    store = ChunkStore.open(setup)
+    with pytest.raises(Exception, match="--force"):
+        store.quote_index()
+    ingest([str(seed_path)], setup, force=True)
+    assert len(quotes_by(ChunkStore.open(setup), "Peskov")) >= 6
+
+
+@pytest.fixture(scope="module")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with chroma_server(tmp_path_factory.mktemp("chroma")) as url:
+        yield url
+
+
+@pytest.mark.slow
+def test_quote_index_in_step_on_a_server(chroma_url: str, seed_path: Path, tmp_path: Path) -> None:
+    check_in_step(settings(chroma_url=chroma_url, collection="quotes_test"), seed_path, tmp_path)
