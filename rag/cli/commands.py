@@ -1,5 +1,5 @@
 """The commands that manage the store and answer questions: ingest, list, remove, stats,
-config, ask and chat."""
+quotes, config, ask and chat."""
 
 from __future__ import annotations
 
@@ -145,6 +145,39 @@ def stats(
             for key, value in info.items():
                 if value is not None:
                     console.print(f"{key:11} {value}", markup=False)
+
+
+@app.command()
+def quotes(
+    speaker: Annotated[
+        str | None,
+        typer.Argument(help="Full name, surname, descriptor or organisation (any case)."),
+    ] = None,
+    article: Annotated[str | None, typer.Option("--article", help="Only this article.")] = None,
+    since: Since = None,
+    until: Until = None,
+    source: Source = None,
+    as_json: JsonOut = False,
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    chroma_url: ChromaUrl = None,
+) -> None:
+    """Who said what: stored quotes by speaker, grouped with outlet, date and headline."""
+    read_only_command()
+    with errors():
+        from rag.cli.rendering import print_quotes
+        from rag.quotes.index import find_quotes
+
+        settings = settings_from(data_dir=data_dir, collection=collection, chroma_url=chroma_url)
+        found = find_quotes(
+            settings, speaker, article_id=article, filters=parse_filters(since, until, source)
+        )
+        if as_json:
+            console.print_json(json.dumps({"quotes": [q.to_dict() for q in found]}))
+        elif not found:
+            console.print("no quotes found")
+        else:
+            print_quotes(console, found)
 
 
 @app.command()

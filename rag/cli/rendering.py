@@ -12,6 +12,7 @@ from rich.text import Text
 if TYPE_CHECKING:
     from rag.feeds import FeedInfo, UpdateReport
     from rag.ingest import IngestReport
+    from rag.quotes.index import StoredQuote
     from rag.store import ArticleInfo
     from rag.types import Answer, Citation
 
@@ -195,3 +196,23 @@ def with_eval_progress(err: Console, run: Any) -> Any:
             bar.update(task, description=phase, completed=done, total=total)
 
         return run(update)
+
+
+def print_quotes(console: Console, quotes: list[StoredQuote]) -> None:
+    """Quotes grouped by speaker: who, then each quote with outlet, date and headline."""
+    groups: dict[str, list[StoredQuote]] = {}
+    for q in quotes:
+        groups.setdefault(q.quote.speaker, []).append(q)
+    for speaker, said in groups.items():
+        descriptors = said[0].quote.descriptors
+        head = Text(speaker, style="bold")
+        if descriptors:
+            head.append(f" ({'; '.join(descriptors)})", style="dim")
+        console.print(head)
+        for q in said:
+            text = " ".join(q.quote.text.split())
+            line = f'"{text}"' if q.quote.kind == "direct" else f"({q.quote.cue}) {text}"
+            console.print(Text("  " + line))
+            where = [q.source or "unknown outlet", q.published or "undated", q.title]
+            console.print(Text("    " + " · ".join(where), style="dim"))
+        console.print()
