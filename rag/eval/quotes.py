@@ -1,4 +1,5 @@
-"""Scoring quote extraction and attribution against a gold set, beside a simple baseline.
+"""``rag eval quotes``: quote extraction and attribution scored against the quote gold set
+(``eval/quotes-gold.jsonl``, format in ``eval/README.md``), beside a simple baseline.
 
 A gold quote is *found* when one extracted quote of its article covers at least 80% of its
 words (word positions in the stored text). An extracted quote is *correct* when it finds a
@@ -10,12 +11,17 @@ its aliases (case-insensitive); speakers the article never names are left out.
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
 from typing import Any, Protocol
 
-from rag.quotes.extract import Quote, quote_spans
+from rag.errors import RagError
+from rag.quotes.extract import Quote, extract_quotes, quote_spans
 from rag.quotes.speakers import CAP_RUN, NOT_NAMES
 
 COVER = 0.8
@@ -153,3 +159,66 @@ def _baseline(article_id: str, text: str, start: int, end: int, kind: str) -> Qu
         if m.group().split()[0].lower() not in NOT_NAMES
     ]
     return Quote(article_id, text[start:end], start, end, kind, "said", names[-1] if names else "")
+
+
+@dataclass
+class QuoteEval:
+    """The extractor's scores and the baseline's, on the same gold quotes."""
+
+    gold: int
+    articles: int
+    systems: list[QuoteScores]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "gold": self.gold,
+            "articles": self.articles,
+            "systems": [s.to_dict() for s in self.systems],
+        }
+
+
+def evaluate_quotes(gold_path: Path, corpus: Sequence[str]) -> QuoteEval:
+    """Read the gold quotes and their articles from the corpus, extract quotes from the
+    articles' cleaned text (as ingest stores it), and score them and the baseline."""
+    from rag.files import expand_paths
+    from rag.readers import read_path
+    from rag.types import Article
+
+    loader = _gold_loader(gold_path)
+    try:
+        gold = loader.load(gold_path, corpus)
+    except loader.QuoteGoldError as exc:
+        raise RagError(str(exc)) from exc
+    wanted = {g.article_id for g in gold}
+    files, failures = expand_paths(list(corpus))
+    texts: dict[str, str] = {}
+    for path in files:
+        for item in read_path(path, None):
+            if isinstance(item, Article) and item.article_id in wanted:
+                texts[item.article_id] = item.text
+    missing = wanted - set(texts)
+    if missing:
+        raise RagError(f"{len(missing)} gold articles are not in the corpus, e.g. {min(missing)}")
+    del failures
+    rules = {a: extract_quotes(a, t) for a, t in texts.items()}
+    base = {a: baseline_quotes(a, t) for a, t in texts.items()}
+    systems = [
+        score("rules", gold, texts, rules, loader.locate),
+        score("baseline (name before said)", gold, texts, base, loader.locate),
+    ]
+    counted = sum(not g.optional for g in gold)
+    return QuoteEval(gold=counted, articles=len(texts), systems=systems)
+
+
+def _gold_loader(gold_path: Path) -> ModuleType:
+    """The gold format's loader, ``quote_gold.py`` beside the gold file (eval/)."""
+    path = gold_path.resolve().parent / "quote_gold.py"
+    if not path.exists():
+        raise RagError(f"no quote gold loader at {path} (it comes with eval/quotes-gold.jsonl)")
+    spec = importlib.util.spec_from_file_location("quote_gold", path)
+    if spec is None or spec.loader is None:
+        raise RagError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["quote_gold"] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module

@@ -258,3 +258,31 @@ def _failed_row(r: QuestionResult, why: str) -> str:
         cited or "—",
     ]
     return _tr(cells, raw=frozenset(range(5)))
+
+
+def quote_table(result: dict[str, Any]) -> Table:
+    """``rag eval quotes``: one row a metric, one column a system; hits/n beside each value."""
+    table = Table(
+        title=f"quotes: {result['gold']} gold quotes in {result['articles']} articles",
+        title_justify="left",
+    )
+    rows = [
+        ("direct recall", "recall", "direct"),
+        ("indirect recall", "recall", "indirect"),
+        ("precision", "precision", None),
+        ("attribution", "attribution", "all"),
+        ("  by name", "attribution", "name"),
+        ("  by pronoun", "attribution", "pronoun"),
+        ("  by role", "attribution", "role"),
+        ("  continuation", "attribution", "continuation"),
+    ]
+    table.add_column("metric")
+    for system in result["systems"]:
+        table.add_column(system["system"], justify="right")
+    for name, group, part in rows:
+        cells = [name]
+        for system in result["systems"]:
+            rate = system[group] if part is None else system[group].get(part, {})
+            cells.append(f"{fmt(rate.get('value'), 2)} ({rate.get('hits', 0)}/{rate.get('n', 0)})")
+        table.add_row(*cells)
+    return table

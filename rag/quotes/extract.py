@@ -387,7 +387,7 @@ class _Extractor:
         for offset in (0, lead.end() if lead else -1):
             if offset < 0:
                 continue
-            m = _LEAD_CUE.match(sentence, offset)
+            m = _LEAD_CUE.match(sentence, offset) or _POST_SUBJECT.match(sentence, offset)
             if not m or m.group("verb") not in INDIRECT_VERBS:
                 continue
             np_text = m.group("np")
