@@ -27,6 +27,8 @@ from rag.dates import relative_window
 from rag.errors import ModelError
 from rag.extractive import ExtractiveAnswerer, idf_from_bm25
 from rag.llm import ChatModel, Message, OnToken, get_chat_model
+from rag.quotes.answer import answer_from_quotes
+from rag.quotes.index import QuoteIndex
 from rag.retrieve import (
     Filters,
     HybridRetriever,
@@ -228,11 +230,13 @@ class CitedQueryEngine(BaseQueryEngine):
         answerer: Answerer,
         *,
         k: int = 5,
+        quotes: QuoteIndex | None = None,
         callback_manager: CallbackManager | None = None,
     ) -> None:
         self.retriever = retriever
         self.answerer = answerer
         self.k = k
+        self.quotes = quotes  # a question about what someone said is answered from these
         super().__init__(callback_manager)
 
     def _get_prompt_modules(self) -> PromptMixinType:
@@ -282,7 +286,25 @@ class CitedQueryEngine(BaseQueryEngine):
 
     def _query(self, query_bundle: QueryBundle) -> CitedResponse:
         question = self.question(query_bundle)
+        quoted = self._from_quotes(question)
+        if quoted is not None:
+            cited = [to_node(c.passage) for c in quoted.citations]
+            return CitedResponse(response=quoted.answer, source_nodes=cited, answer=quoted)
         return self.synthesize(question, self.retrieve(question))
+
+    def _from_quotes(self, question: Question) -> Answer | None:
+        """The answer from the speaker's quotes to a question about what someone said, or
+        None (not such a question, no quote index, or no quote of that speaker)."""
+        if self.quotes is None or question.mode != "hybrid" or question.as_of is None:
+            return None
+        return answer_from_quotes(
+            question.query_str,
+            self.quotes,
+            self.answerer,
+            as_of=question.as_of,
+            filters=question.filters,
+            on_token=question.on_token,
+        )
 
     async def _aquery(self, query_bundle: QueryBundle) -> CitedResponse:
         return self._query(query_bundle)
@@ -309,6 +331,7 @@ class Asker:
             HybridRetriever(self.searcher, k=settings.k),
             answerer or make_answerer(settings, self.searcher),
             k=settings.k,
+            quotes=self.searcher.store.quotes if self.searcher.store else None,
         )
 
     @property

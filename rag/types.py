@@ -49,6 +49,7 @@ class Passage:
     start: int = 0
     end: int = 0
     score: float = 0.0
+    quotes: list[dict[str, str]] = field(default_factory=list)  # who speaks, when it is a quote
 
 
 @dataclass
@@ -101,6 +102,7 @@ class Answer:
                     "start": c.passage.start,
                     "end": c.passage.end,
                     "span": [c.span_start, c.span_end],
+                    **({"quotes": c.passage.quotes} if c.passage.quotes else {}),
                 }
                 for c in self.citations
             ],

@@ -13,6 +13,7 @@ resolved through the article's cast (`rag.quotes.speakers`).
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -49,6 +50,8 @@ class Quote:
     descriptors: list[str] = field(default_factory=list)
     organisation: str = ""
     via: str = "name"  # how the speaker was found: name, pronoun, role, continuation
+    context_start: int = 0  # the sentence(s) holding the quote and its cue
+    context_end: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict (for JSON and storage)."""
@@ -222,6 +225,8 @@ _ADVERBIAL = re.compile(
 )
 _TRAILING_NAME = re.compile(CAP_RUN.pattern + r"$")
 _LEADING_FILLER = re.compile(r"^(?:(?:but|and|however|meanwhile|yet|so|now|also)\b,?\s*)+", re.I)
+_BY_NAME = re.compile(rf"\b(?:by|of|from)\s+(?:the\s+)?({CAP_RUN.pattern})")
+_DOCUMENTS = frozenset({"statement", "report", "letter", "release", "filing", "document"})
 _POSSESSIVE = re.compile(r"[A-Za-z]['’]s$")
 _DETERMINER = re.compile(r"^(?:the|a|an|one|another)\s+", re.I)
 _SENTENCE_END = re.compile(r'[.?!]\s|"')
@@ -250,6 +255,7 @@ class _Extractor:
         self.text = text
         self.cast = Cast.of(text)
         self.sentences = sentence_spans(text, quote_aware=False)
+        self._starts = [a for a, _ in self.sentences]
         self.quotes: list[Quote] = []
         self._people: list[Person] = []  # the speaker of each quote
         self.quoted: set[int] = set()  # offsets of the words inside quotation marks
@@ -275,9 +281,9 @@ class _Extractor:
     # -- direct quotes ------------------------------------------------------------------
 
     def _sentence_of(self, offset: int) -> tuple[int, int]:
-        for a, b in self.sentences:
-            if a <= offset < b:
-                return a, b
+        i = bisect.bisect_right(self._starts, offset) - 1
+        if i >= 0 and offset < self.sentences[i][1]:
+            return self.sentences[i]
         return offset, offset
 
     def _direct(self, span: _Span, spans: list[_Span]) -> None:
@@ -518,9 +524,15 @@ class _Extractor:
             if w.lower().rstrip("s") in ROLE_WORDS | {"company", "firm", "group", "government"}:
                 head = w.lower().rstrip("s")
                 break
+        if any(w.endswith("year-old") for w in words):
+            head = "year-old"
+        by = _BY_NAME.search(np_text)
+        if by and head in _DOCUMENTS:
+            # "a statement issued by Lycos": the statement speaks for Lycos
+            return self._speaker(by.group(1), None, at)
         if det in {"the", "its", "his", "her", "their"}:
             person = self.cast.by_role(head, at)
-            if person is None and (head in ROLE_WORDS or head.endswith("year-old")):
+            if person is None and (head in ROLE_WORDS or head == "year-old"):
                 person = self.cast.last_speaker(at, "person") or self.cast.last_mention(
                     at, "person"
                 )
@@ -540,11 +552,13 @@ class _Extractor:
             return
         self.cast.speakers.append((start, person))
         self._people.append(person)
-        self.quotes.append(
-            Quote(
-                self.article_id, self.text[start:end], start, end, kind, cue, person.name, via=via
-            )
-        )
+        quote = Quote(self.article_id, self.text[start:end], start, end, kind, cue, person.name)
+        quote.via = via
+        quote.context_start = self._sentence_of(start)[0]
+        quote.context_end = max(self._sentence_of(max(end - 1, start))[1], end)
+        if self.text[quote.context_end : quote.context_end + 1] == '"':
+            quote.context_end += 1
+        self.quotes.append(quote)
 
 
 def quote_spans(text: str) -> list[_Span]:

@@ -43,6 +43,7 @@ class StoredQuote:
     published: str | None = None
     url: str = ""
     keys: list[str] = field(default_factory=list)
+    context: str = ""  # the article text from context_start to context_end
 
     def to_dict(self) -> dict[str, Any]:
         """The ``rag quotes --json`` shape."""
@@ -195,6 +196,9 @@ def _metadata(article: Article, q: Quote, n: int) -> dict[str, Any]:
         "via": q.via,
         "start": q.start,
         "end": q.end,
+        "context_start": q.context_start,
+        "context_end": q.context_end,
+        "context": article.text[q.context_start : q.context_end],
         "keys": speaker_keys(q),
     }
 
@@ -213,6 +217,8 @@ def stored_quote(text: str, meta: dict[str, Any]) -> StoredQuote:
         descriptors=descriptors.split(" | ") if descriptors else [],
         organisation=str(meta.get("organisation", "")),
         via=str(meta.get("via", "")),
+        context_start=int(meta.get("context_start", 0)),
+        context_end=int(meta.get("context_end", 0)),
     )
     return StoredQuote(
         quote=quote,
@@ -221,6 +227,7 @@ def stored_quote(text: str, meta: dict[str, Any]) -> StoredQuote:
         published=str(meta.get("published") or "") or None,
         url=str(meta.get("url", "")),
         keys=list(meta.get("keys") or []),
+        context=str(meta.get("context", "")),
     )
 
 

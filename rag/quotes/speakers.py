@@ -117,8 +117,8 @@ def split_descriptor(run: str) -> tuple[str, str]:
     words = run.split()
     last_role = -1
     for i, w in enumerate(words[:-1]):
-        if is_role_word(w) or (w.lower() in ROLE_MODIFIERS and i + 1 < len(words) - 1):
-            last_role = i
+        if is_role_word(w):
+            last_role = i  # "Foreign Minister" splits at Minister; "National Audit Office" not
     if last_role < 0:
         return "", run
     return " ".join(words[: last_role + 1]), " ".join(words[last_role + 1 :])
@@ -156,7 +156,10 @@ def looks_like_org(name: str) -> bool:
         return False
     if words[-1].lower().strip(".") in ORG_WORDS:
         return True
-    return len(words) == 1 and (words[0].isupper() and len(words[0]) > 1)
+    return len(words) == 1 and words[0].isupper() and len(words[0]) > 1 and name not in PLACES
+
+
+PLACES = frozenset({"UK", "US", "USA", "UAE"})  # capitals that name countries, not speakers
 
 
 def clean_run(run: str) -> tuple[str, str]:

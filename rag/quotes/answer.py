@@ -1,0 +1,240 @@
+"""Questions about what someone said ("What did X say (about Y)?", "How did the Kremlin
+respond?", "What was X's reaction?"), answered from the quote index: every relevant quote
+of the speaker, most relevant first, verbatim, with the speaker named and a citation each.
+
+``speaker_question`` recognises the question; ``quote_passages`` turns the speaker's quotes
+into numbered passages (the sentence holding each quote, verbatim from the article);
+``quote_answer`` writes the extractive answer from them. An LLM answerer gets the same
+passages, so the citation checker checks its quotes against them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rag.quotes.extract import OBJECT_VERBS
+from rag.quotes.index import StoredQuote
+from rag.text import STOPWORDS
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from rag.engine import Answerer
+    from rag.llm import OnToken
+    from rag.quotes.index import QuoteIndex
+    from rag.retrieve import Filters
+    from rag.types import Answer, Passage
+
+MAX_QUOTES = 20
+
+_VERBS = (
+    r"say|said|tell|told|think|thought|claim|claimed|deny|denied|respond|responded|react|"
+    r"reacted|reply|replied|comment|commented|argue|argued|believe|feel|felt|warn|warned|"
+    r"insist|insisted|admit|admitted|announce|announced|mean|answer|answered|add|added|"
+    r"predict|predicted|suggest|suggested|reveal|revealed|stress|stressed|accuse|accused"
+)
+_TOPIC = (
+    r"(?:\s+(?:about|on|of|regarding|concerning|over|to|towards|in response to|after|when)"
+    r"\s+(?P<topic>.+?))?"
+)
+_END = r"\s*[?.!]*\s*$"
+_FORMS = [
+    re.compile(
+        rf"^(?:what|how)\s+(?:else\s+)?(?:did|does|do|has|have|had)\s+(?P<who>.+?)\s+"
+        rf"(?:(?:ever|also|just|publicly)\s+)?(?:{_VERBS}){_TOPIC}{_END}",
+        re.I,
+    ),
+    re.compile(
+        rf"^what\s+(?:was|were|is|are|has been)\s+(?P<who>.+?)['’]s?\s+(?:first\s+)?"
+        rf"(?:reaction|response|view|views|position|comment|comments|stance|answer|reply|take|"
+        rf"message|statement|statements|words|verdict|opinion|remarks|quotes?){_TOPIC}{_END}",
+        re.I,
+    ),
+    re.compile(
+        rf"^(?:what|which)\s+(?:quotes?|statements?|comments?|remarks?)\s+(?:did|has|have|does)\s+"
+        rf"(?P<who>.+?)\s+(?:make|made|give|gave|issue|issued){_TOPIC}{_END}",
+        re.I,
+    ),
+    re.compile(rf"^(?:quotes?|statements?)\s+(?:by|from|of)\s+(?P<who>.+?){_TOPIC}{_END}", re.I),
+]
+_NOT_SPEAKERS = frozenset(
+    {"it", "this", "that", "you", "i", "we", "they", "he", "she", "people", "anyone", "someone"}
+)
+_WORD = re.compile(r"[\w'’-]+")
+
+
+@dataclass
+class SpeakerQuestion:
+    """Who the question asks about and, if it says, about what."""
+
+    speaker: str
+    topic: str = ""
+
+
+def speaker_question(question: str) -> SpeakerQuestion | None:
+    """The speaker (and topic) of a question about what someone said; None otherwise."""
+    text = " ".join(question.split())
+    for form in _FORMS:
+        m = form.match(text)
+        if m is None:
+            continue
+        who = m.group("who").strip(" ,")
+        if who.lower() in _NOT_SPEAKERS or len(who.split()) > 6:
+            return None
+        topic = (m.groupdict().get("topic") or "").strip(" ,")
+        return SpeakerQuestion(who, topic)
+    return None
+
+
+def find_speaker_quotes(
+    index: QuoteIndex, asked: SpeakerQuestion, filters: Filters | None = None
+) -> list[StoredQuote]:
+    """The speaker's quotes relevant to the topic, most relevant first (every one when no
+    topic is asked), nested fragments dropped; [] when the speaker has none."""
+    filters_kw = {}
+    if filters is not None:
+        filters_kw = {"since": filters.since, "until": filters.until, "source": filters.source}
+    found = index.find(asked.speaker, **filters_kw)  # type: ignore[arg-type]
+    if not found and len(asked.speaker.split()) > 1:
+        found = index.find(asked.speaker.split()[-1], **filters_kw)  # type: ignore[arg-type]
+    found = _outermost(found)
+    if asked.topic:
+        terms = _terms(asked.topic)
+        scored = [(_overlap(terms, q), i, q) for i, q in enumerate(found)]
+        found = [q for s, _, q in sorted(scored, key=lambda x: (-x[0], x[1])) if s > 0]
+    return found[:MAX_QUOTES]
+
+
+def _outermost(quotes: list[StoredQuote]) -> list[StoredQuote]:
+    """Quotes not inside another quote of the same article (a partial quote inside its
+    reported clause is said once)."""
+    kept = []
+    for q in quotes:
+        inside = any(
+            o is not q
+            and o.quote.article_id == q.quote.article_id
+            and o.quote.start <= q.quote.start
+            and q.quote.end <= o.quote.end
+            and (o.quote.start, o.quote.end) != (q.quote.start, q.quote.end)
+            for o in quotes
+        )
+        if not inside:
+            kept.append(q)
+    return kept
+
+
+def _terms(text: str) -> set[str]:
+    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 2}
+
+
+def _stem(word: str) -> str:
+    return word[:5]
+
+
+def _overlap(terms: set[str], q: StoredQuote) -> int:
+    return len(terms & _terms(f"{q.quote.text} {q.context}"))
+
+
+def quote_passages(quotes: list[StoredQuote]) -> list[Passage]:
+    """One passage a quote: the article sentence(s) holding it, verbatim, with offsets."""
+    from rag.types import Passage
+
+    return [
+        Passage(
+            chunk_id=f"{q.quote.article_id}#q{q.quote.start}",
+            article_id=q.quote.article_id,
+            text=q.context or q.quote.text,
+            title=q.title,
+            source=q.source,
+            published=q.published,
+            url=q.url,
+            start=q.quote.context_start if q.context else q.quote.start,
+            end=q.quote.context_end if q.context else q.quote.end,
+        )
+        for q in quotes
+    ]
+
+
+def quote_answer(quotes: list[StoredQuote]) -> str:
+    """One line a quote, most relevant first: the speaker, the cue, the quote verbatim, [n]."""
+    lines = []
+    described: set[str] = set()
+    for n, q in enumerate(quotes, 1):
+        quote = q.quote
+        name = quote.speaker
+        if quote.descriptors and name not in described:
+            name = f"{name} ({quote.descriptors[0]})"
+            described.add(quote.speaker)
+        text = " ".join(quote.text.split())
+        if quote.kind == "direct":
+            lines.append(f'{name} {_direct_cue(quote.cue)}: "{text}" [{n}]')
+        elif quote.cue == "according to":
+            lines.append(f"According to {name}, {text} [{n}]")
+        else:
+            that = "" if quote.cue in OBJECT_VERBS else " that"
+            lines.append(f"{name} {quote.cue}{that} {text} [{n}]")
+    return "\n".join(lines)
+
+
+def _direct_cue(cue: str) -> str:
+    """The cue as a verb before a colon: "told", "according to" and none read as "said"."""
+    if cue.endswith("ed") or cue in {"pointed out", "wrote", "thought", "felt"}:
+        return cue
+    return "said"
+
+
+def answer_from_quotes(
+    question: str,
+    index: QuoteIndex,
+    answerer: Answerer,
+    *,
+    as_of: date,
+    filters: Filters | None = None,
+    on_token: OnToken | None = None,
+) -> Answer | None:
+    """The cited answer to a question about what someone said, from their quotes; None when
+    the question is not one, or the speaker has no quote on it (the caller then retrieves)."""
+    from rag import prompts
+    from rag.citations import check_answer
+    from rag.types import Answer
+
+    asked = speaker_question(question)
+    if asked is None:
+        return None
+    quotes = find_speaker_quotes(index, asked, filters)
+    if not quotes:
+        return None
+    passages = quote_passages(quotes)
+    if answerer.name == "extractive":
+        raw = quote_answer(quotes)
+        if on_token:
+            on_token(raw)
+    else:
+        raw = answerer.respond(question, _with_speakers(passages, quotes), as_of, on_token)
+    checked = check_answer(raw, passages, refusal_phrase=prompts.refusal())
+    for citation in checked.citations:
+        q = next(q for q, p in zip(quotes, passages, strict=True) if p is citation.passage)
+        citation.passage.quotes = [{"speaker": q.quote.speaker, "kind": q.quote.kind}]
+    return Answer(
+        question=question,
+        answer=checked.text,
+        refused=checked.refused,
+        llm=answerer.name,
+        citations=checked.citations,
+        retrieved=passages,
+        as_of=as_of.isoformat(),
+        warnings=list(checked.warnings),
+    )
+
+
+def _with_speakers(passages: list[Passage], quotes: list[StoredQuote]) -> list[Passage]:
+    """Passages for a model, each headline naming the quote's speaker (the sentence may say
+    only "he said")."""
+    from dataclasses import replace
+
+    return [
+        replace(p, title=f"{p.title} (quote of {q.quote.speaker})")
+        for p, q in zip(passages, quotes, strict=True)
+    ]

@@ -1,0 +1,115 @@
+"""Questions about what someone said are answered from the quote index: every relevant
+quote, verbatim, with its speaker and a citation each."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.cli import app
+from rag.engine import Asker, LLMAnswerer
+from rag.llm import ScriptedChat
+from rag.quotes.answer import SpeakerQuestion, speaker_question
+from rag.settings import Settings
+from rag.store import ChunkStore
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("What did the Kremlin say?", SpeakerQuestion("the Kremlin")),
+        ("What did Lavrov say about the election?", SpeakerQuestion("Lavrov", "the election")),
+        ("How did the Kremlin respond?", SpeakerQuestion("the Kremlin")),
+        ("How did Peskov react to the claims?", SpeakerQuestion("Peskov", "the claims")),
+        ("What was Erdogan's reaction?", SpeakerQuestion("Erdogan")),
+        ("What has Dmitry Peskov said on Turkey", SpeakerQuestion("Dmitry Peskov", "Turkey")),
+        ("what does the BSA think about piracy?", SpeakerQuestion("the BSA", "piracy")),
+    ],
+)
+def test_questions_about_what_someone_said(question: str, asked: SpeakerQuestion) -> None:
+    assert speaker_question(question) == asked
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Who withdrew from the race?", "What was the final vote count?", "What did it say?",
+     "When is the election?", "What happened in Turkey?"],
+)  # fmt: skip
+def test_other_questions_are_not_about_a_speaker(question: str) -> None:
+    assert speaker_question(question) is None
+
+
+def ask_json(*args: str) -> dict:
+    result = runner.invoke(app, ["ask", "--json", *args])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def seeded(seed_path: Path) -> str:
+    assert runner.invoke(app, ["ingest", str(seed_path)]).exit_code == 0
+    [article] = ChunkStore.open(Settings.load()).articles()
+    return article.article_id
+
+
+def lines_with_citations(answer: str) -> list[str]:
+    return [line for line in answer.splitlines() if re.search(r"\[\d+\]", line)]
+
+
+def test_what_did_the_kremlin_say_gives_peskov_verbatim_and_cited(seeded: str) -> None:
+    out = ask_json("What did the Kremlin say?")
+    assert not out["refused"]
+    lines = lines_with_citations(out["answer"])
+    assert len(lines) >= 6
+    text = ChunkStore.open(Settings.load()).article_text(seeded)
+    for line in lines:
+        assert line.startswith("Dmitry Peskov")
+        for quoted in re.findall(r'"([^"]+)"', line):
+            assert quoted in text  # verbatim
+    for citation in out["citations"]:
+        assert citation["quotes"] == [
+            {"speaker": "Dmitry Peskov", "kind": citation["quotes"][0]["kind"]}
+        ]
+        assert text[citation["start"] : citation["end"]] == citation["passage"]
+    answer = out["answer"]
+    for said in ("values bilateral relations", "should recall what the Americans have done",
+                 "tens of millions of dollars", "there is no interference"):  # fmt: skip
+        assert said in answer
+
+
+def test_what_did_lavrov_say_gives_lavrov(seeded: str) -> None:
+    out = ask_json("What did Lavrov say?")
+    lines = lines_with_citations(out["answer"])
+    assert lines and all(line.startswith("Sergey Lavrov") for line in lines)
+    assert "never interferes in the domestic affairs" in out["answer"]
+    assert "Peskov" not in out["answer"]
+
+
+def test_topic_keeps_the_relevant_quotes_most_relevant_first(seeded: str) -> None:
+    out = ask_json("What did Peskov say about the Americans?")
+    lines = lines_with_citations(out["answer"])
+    assert "should recall what the Americans have done" in lines[0]
+    assert len(lines) < 6
+
+
+def test_unknown_speaker_falls_back_to_retrieval(seeded: str) -> None:
+    out = ask_json("What did Angela Merkel say?")
+    assert all("quotes" not in c for c in out["citations"])
+
+
+def test_a_model_gets_the_quotes_as_numbered_sources(seeded: str) -> None:
+    model = ScriptedChat()
+    asker = Asker(Settings.load())
+    asker.answerer = LLMAnswerer(model)
+    model.enqueue('Peskov said "there is no interference" [2] and "liars" [2].')
+    answer = asker.ask("What did the Kremlin say?")
+    assert [c.n for c in answer.citations] == [1]
+    assert answer.citations[0].passage.quotes[0]["speaker"] == "Dmitry Peskov"
+    _, user = model.calls[0]
+    assert "(quote of Dmitry Peskov)" in user["content"]
