@@ -30,6 +30,10 @@ runner = CliRunner()
         ("What was Erdogan's reaction?", SpeakerQuestion("Erdogan")),
         ("What has Dmitry Peskov said on Turkey", SpeakerQuestion("Dmitry Peskov", "Turkey")),
         ("what does the BSA think about piracy?", SpeakerQuestion("the BSA", "piracy")),
+        (
+            "What did Dmitry Peskov say about the Americans? (Kremlin)",
+            SpeakerQuestion("Dmitry Peskov", "the Americans"),
+        ),
     ],
 )
 def test_questions_about_what_someone_said(question: str, asked: SpeakerQuestion) -> None:

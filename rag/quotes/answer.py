@@ -63,6 +63,7 @@ _NOT_SPEAKERS = frozenset(
     {"it", "this", "that", "you", "i", "we", "they", "he", "she", "people", "anyone", "someone"}
 )
 _WORD = re.compile(r"[\w'’-]+")
+_CARRIED = re.compile(r"\s*\([^()]*\)\s*$")
 
 
 @dataclass
@@ -75,7 +76,7 @@ class SpeakerQuestion:
 
 def speaker_question(question: str) -> SpeakerQuestion | None:
     """The speaker (and topic) of a question about what someone said; None otherwise."""
-    text = " ".join(question.split())
+    text = _CARRIED.sub("", " ".join(question.split()))  # chat's carried-over terms
     for form in _FORMS:
         m = form.match(text)
         if m is None:

@@ -93,7 +93,8 @@ _AUX = (
     r"strongly|flatly|angrily|reportedly)\s+)*"
 )
 _DET_ROLE = (
-    r"(?i:the|a|an|one|another|its|his|her|their)\s+(?:[\w'’.-]+\s+){0,4}?"
+    r"(?:(?i:the|a|an|one|another|its|his|her|their)|[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*['’]s)"
+    r"\s+(?:[\w'’.-]+\s+){0,4}?"
     r"(?:\d+-year-old|"
     + "|".join(
         sorted(
@@ -217,6 +218,11 @@ _LEAD_CUE = re.compile(rf"{SUBJECT}{APPOSITIVE}\s+{_AUX}(?P<verb>{_VERB})\b")
 _POST_SUBJECT = re.compile(
     rf"(?P<np>(?:[\w'’&.-]+\s+){{0,7}}?[\w'’&.-]+){APPOSITIVE}\s+{_AUX}(?P<verb>{_VERB})\b"
 )
+# "Howard Archer, economist at Global Insight said": an appositive with no closing comma
+_NAME_DESC_VERB = re.compile(
+    rf"(?P<np>{CAP_RUN.pattern}),\s+(?P<desc>(?:an?\s+|the\s+)?(?:[\w'’&.-]+\s+){{0,6}}?"
+    rf"[\w'’&.-]+)\s+(?P<verb>said|says|told|added|warned|argued)\b"
+)
 _CUE_GAP = re.compile(r"^\s*[,—-]?\s*")
 _COMMA_GAP = re.compile(r"^\s*(?:,\s*)?")
 _ADVERBIAL = re.compile(
@@ -300,8 +306,10 @@ class _Extractor:
         if words == 0:
             return
         closed = span.close == span.end + 1
-        found = (self._post_cue(post, span.close) if closed else None) or self._pre_cue(
-            pre, pre_start, span
+        found = (
+            (self._post_cue(post, span.close) if closed else None)
+            or self._pre_cue(pre, pre_start, span)
+            or self._tail_cue(post, span.close)
         )
         standalone = not pre.strip(" \t(—-:")
         if found is None:
@@ -341,6 +349,17 @@ class _Extractor:
                 return vs.group("verb"), found[0], found[1], at + rest_at
         return None
 
+    def _tail_cue(self, post: str, at: int) -> tuple[str, Person, str, int] | None:
+        """A cue ending the sentence: `... "a lot smarter" in ..., a Labour backbencher has
+        said.`"""
+        tail = _TAIL_CUE.search(post, max(0, len(post) - 160))
+        if tail is None:
+            return None
+        np_text = tail.group("np") or tail.group("np2")
+        verb = tail.group("verb") or tail.group("verb2")
+        found = self._speaker(np_text, None, at + tail.start()) if np_text else None
+        return (verb, found[0], found[1], at + tail.start()) if found else None
+
     def _pre_cue(self, pre: str, pre_at: int, span: _Span) -> tuple[str, Person, str, int] | None:
         """A cue before the opening mark: `He said: "`, `X told reporters "`, `according to
         X, Y "..."`, or a partial quote inside reported speech."""
@@ -353,6 +372,11 @@ class _Extractor:
             found = self._speaker(m.group("np"), m.group("app"), pre_at + m.start())
             if found:
                 best = (m.group("verb"), found[0], found[1], pre_at + m.start("verb"))
+        for m in _NAME_DESC_VERB.finditer(pre):
+            if best is None or best[3] < pre_at + m.start("verb"):
+                found = self._speaker(m.group("np"), f", {m.group('desc')},", pre_at + m.start())
+                if found:
+                    best = (m.group("verb"), found[0], found[1], pre_at + m.start("verb"))
         acc = None
         for acc in _ACCORDING.finditer(pre):  # noqa: B007 (the last one)
             pass
@@ -680,8 +704,9 @@ def _proper(words: list[str]) -> bool:
 def _subject_starts_clause(pre: str, at: int) -> bool:
     """The subject is not the object of a preposition or of another verb."""
     head = pre[:at].rstrip()
-    if not head:
-        return True
+    first = pre[at:].split(maxsplit=1)
+    if not head or (first and first[0].lower() in NOT_NAMES):
+        return True  # "... on Wednesday Lord Woolf said": a name after a time word
     last = head.split()[-1].lower()
     return last not in _OBJECT_OF
 
