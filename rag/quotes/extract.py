@@ -70,7 +70,7 @@ _SAY = """
     counters hinted hints recalled recalls remarked remarks observed observes cautioned
     cautions joked jokes quipped boasted boasts reckons reckoned thinks thought feels felt
     assured assures promised promises vowed vows pledged pledges asked asks estimated
-    estimates forecast forecasts
+    estimates forecast forecasts read
 """
 _OBJECT = """
     denied denies rejected rejects dismissed dismisses accused accuses urged urges
@@ -82,7 +82,7 @@ OBJECT_VERBS = frozenset(_OBJECT.split())
 # Verbs that introduce indirect speech without quotation marks ("called", "described" and
 # "asked" name things too often to be trusted without quotes).
 INDIRECT_VERBS = (SAY_VERBS | OBJECT_VERBS) - {"called", "calls", "described", "describes"}
-INDIRECT_VERBS -= {"asked", "asks", "questioned", "questions", "thought", "felt"}
+INDIRECT_VERBS -= {"asked", "asks", "questioned", "questions", "thought", "felt", "read"}
 
 _VERB = (
     r"(?:pointed out|points out|" + "|".join(sorted(SAY_VERBS | OBJECT_VERBS, key=len)[::-1]) + ")"
@@ -233,6 +233,8 @@ _TRAILING_NAME = re.compile(CAP_RUN.pattern + r"$")
 _LEADING_FILLER = re.compile(r"^(?:(?:but|and|however|meanwhile|yet|so|now|also)\b,?\s*)+", re.I)
 _BY_NAME = re.compile(rf"\b(?:by|of|from)\s+(?:the\s+)?({CAP_RUN.pattern})")
 _DOCUMENTS = frozenset({"statement", "report", "letter", "release", "filing", "document"})
+_ORG_NOUNS = frozenset({"company", "firm", "group", "government", "organisation", "club"})
+_VERBISH = frozenset({"was", "is", "were", "are", "had", "has", "have", "be", "been", "will"})
 _POSSESSIVE = re.compile(r"[A-Za-z]['’]s$")
 _DETERMINER = re.compile(r"^(?:the|a|an|one|another)\s+", re.I)
 _SENTENCE_END = re.compile(r'[.?!]\s|"')
@@ -467,6 +469,8 @@ class _Extractor:
         """The person an attribution's subject refers to, and how it was identified."""
         np_text = np_text.strip(" ,")
         low = np_text.lower()
+        if _VERBISH & set(low.split()):
+            return None  # "the rapper was": not a subject phrase
         if low in PRONOUNS:
             want = PRONOUNS[low]
             if want in {"", "org"} and low in {"i", "we"}:
@@ -544,16 +548,16 @@ class _Extractor:
         det = words[0].lower()
         head = words[-1].lower().rstrip("s")
         org = organisation_of(np_text)
-        for _i, w in enumerate(words):
-            if w.lower().rstrip("s") in ROLE_WORDS | {"company", "firm", "group", "government"}:
+        for w in words:
+            if w.lower().rstrip("s") in ROLE_WORDS | _ORG_NOUNS | _DOCUMENTS:
                 head = w.lower().rstrip("s")
                 break
         if any(w.endswith("year-old") for w in words):
             head = "year-old"
         by = _BY_NAME.search(np_text)
-        if by and head in _DOCUMENTS:
-            # "a statement issued by Lycos": the statement speaks for Lycos
-            return self._speaker(by.group(1), None, at)
+        if head in _DOCUMENTS and (by or org):
+            # "a statement issued by Lycos", "a BBC statement": it speaks for its author
+            return self._speaker(by.group(1) if by else org, None, at)
         if det in {"the", "its", "his", "her", "their"}:
             person = self.cast.by_role(head, at)
             if person is None and (head in ROLE_WORDS or head == "year-old"):

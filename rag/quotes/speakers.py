@@ -227,7 +227,7 @@ class Cast:
             p
             for p in self.people.values()
             if (not p.is_org and _ends_with(p.name.split(), words))
-            or (p.is_org and p.name.lower() == name.lower())
+            or (p.is_org and p.name.lower().split()[: len(words)] == name.lower().split())
         ]
         if not candidates:
             candidates = [
