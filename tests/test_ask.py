@@ -138,10 +138,12 @@ def test_scripted_model_answer_goes_through_the_checker() -> None:
     settings = Settings.load()
     asker = Asker(settings)
     asker.answerer = LLMAnswerer(model)
-    model.enqueue('Peskov said "there is no interference" [2]. Russia was blamed [9].')
+    # [42] points nowhere (the Kremlin question gets one source a Peskov quote, 9 of them),
+    # and no source supports its sentence
+    model.enqueue('Peskov said "there is no interference" [2]. The weather was fine [42].')
     answer = asker.ask("What did the Kremlin say?")
     assert answer.llm == "scripted"
-    assert "[9]" not in answer.answer
+    assert "[42]" not in answer.answer
     assert [c.n for c in answer.citations] == [1]
     assert "there is no interference" in answer.citations[0].passage.text
     system, user = model.calls[0]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rag.quotes.extract import OBJECT_VERBS
 from rag.quotes.index import StoredQuote
@@ -27,7 +27,10 @@ if TYPE_CHECKING:
     from rag.retrieve import Filters
     from rag.types import Answer, Passage
 
-MAX_QUOTES = 20
+MAX_QUOTES = 20  # quotes in one answer
+# quotes read from the index for one question: bounds the lookup for a prolific speaker
+# (1,436 quotes of one speaker at 10,000 articles took 1.8 s to read, 300 took 77 ms)
+MAX_READ = 300
 
 _VERBS = (
     r"say|said|tell|told|think|thought|claim|claimed|deny|denied|respond|responded|react|"
@@ -94,36 +97,41 @@ def find_speaker_quotes(
 ) -> list[StoredQuote]:
     """The speaker's quotes relevant to the topic, most relevant first (every one when no
     topic is asked), nested fragments dropped; [] when the speaker has none."""
-    filters_kw = {}
+    kw: dict[str, Any] = {"limit": MAX_READ}
     if filters is not None:
-        filters_kw = {"since": filters.since, "until": filters.until, "source": filters.source}
-    found = index.find(asked.speaker, **filters_kw)  # type: ignore[arg-type]
+        kw |= {"since": filters.since, "until": filters.until, "source": filters.source}
+    found = index.find(asked.speaker, **kw)
     if not found and len(asked.speaker.split()) > 1:
-        found = index.find(asked.speaker.split()[-1], **filters_kw)  # type: ignore[arg-type]
+        found = index.find(asked.speaker.split()[-1], **kw)
     found = _outermost(found)
     if asked.topic:
         terms = _terms(asked.topic)
-        scored = [(_overlap(terms, q), i, q) for i, q in enumerate(found)]
-        found = [q for s, _, q in sorted(scored, key=lambda x: (-x[0], x[1])) if s > 0]
+        scores = [float(_overlap(terms, q)) for q in found]
+        for i in range(1, len(found)):
+            # a quote that goes straight on from a relevant one is about the same thing
+            prev, q = found[i - 1].quote, found[i].quote
+            same = prev.article_id == q.article_id and 0 <= q.start - prev.end < 400
+            if not scores[i] and scores[i - 1] and same:
+                scores[i] = scores[i - 1] / 2
+        ranked = sorted(range(len(found)), key=lambda i: (-scores[i], i))
+        found = [found[i] for i in ranked if scores[i] > 0]
     return found[:MAX_QUOTES]
 
 
 def _outermost(quotes: list[StoredQuote]) -> list[StoredQuote]:
     """Quotes not inside another quote of the same article (a partial quote inside its
     reported clause is said once)."""
-    kept = []
+    spans: dict[str, list[tuple[int, int]]] = {}
     for q in quotes:
-        inside = any(
-            o is not q
-            and o.quote.article_id == q.quote.article_id
-            and o.quote.start <= q.quote.start
-            and q.quote.end <= o.quote.end
-            and (o.quote.start, o.quote.end) != (q.quote.start, q.quote.end)
-            for o in quotes
+        spans.setdefault(q.quote.article_id, []).append((q.quote.start, q.quote.end))
+    return [
+        q
+        for q in quotes
+        if not any(
+            a <= q.quote.start and q.quote.end <= b and (a, b) != (q.quote.start, q.quote.end)
+            for a, b in spans[q.quote.article_id]
         )
-        if not inside:
-            kept.append(q)
-    return kept
+    ]
 
 
 def _terms(text: str) -> set[str]:

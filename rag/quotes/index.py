@@ -133,9 +133,10 @@ class QuoteIndex:
         since: date | None = None,
         until: date | None = None,
         source: str | None = None,
+        limit: int | None = None,
     ) -> list[StoredQuote]:
         """Quotes by a speaker (any of its keys) and/or from one article, in article order,
-        newest articles first."""
+        newest articles first; at most ``limit`` read from the store (in store order)."""
         clauses: list[dict[str, Any]] = []
         if speaker:
             clauses.append({"keys": {"$contains": key(speaker)}})
@@ -149,25 +150,29 @@ class QuoteIndex:
         where: Any = None
         if clauses:
             where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-        found = [q for q in self._get(where) if not source or same_outlet(source, q.source)]
+        found = [q for q in self._get(where, limit) if not source or same_outlet(source, q.source)]
         return sorted(
             found,
             key=lambda q: (q.published or "", q.quote.article_id, -q.quote.start),
             reverse=True,
         )
 
-    def _get(self, where: Any) -> Iterator[StoredQuote]:
+    def _get(self, where: Any, limit: int | None) -> Iterator[StoredQuote]:
         offset = 0
+        page = min(PAGE, limit) if limit else PAGE
         while True:
             got = self.collection.get(
-                where=where, include=["metadatas", "documents"], limit=PAGE, offset=offset
+                where=where,
+                include=["metadatas", "documents"],
+                limit=page,
+                offset=offset,
             )
             if not got["ids"]:
                 return
             for doc, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=False):
                 yield stored_quote(doc or "", dict(meta))
             offset += len(got["ids"])
-            if len(got["ids"]) < PAGE:
+            if len(got["ids"]) < page or (limit and offset >= limit):
                 return
 
 
