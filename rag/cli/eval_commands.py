@@ -41,7 +41,7 @@ eval_app = typer.Typer(
     cls=_EvalGroup,
     help=(
         "Evaluate against gold Q&A: 'rag eval DATASET' (same as 'rag eval run DATASET') "
-        "or 'rag eval compare A B'."
+        "or 'rag eval compare A B'; 'rag eval quotes GOLD --corpus PATH' scores quotes."
     ),
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -122,6 +122,32 @@ def _default_out() -> Path:
         n += 1
         folder = base.with_name(f"{base.name}-{n}")
     return folder
+
+
+@eval_app.command("quotes")
+def eval_quotes(
+    gold: Annotated[
+        Path, typer.Argument(metavar="GOLD", help="Quote gold set (eval/quotes-gold.jsonl).")
+    ],
+    corpus: Annotated[
+        list[str],
+        typer.Option(
+            "--corpus", metavar="PATH", help="Files/folders holding the gold articles (repeatable)."
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+) -> None:
+    """Score quote extraction (recall, precision) and attribution against GOLD, beside the
+    nearest-name baseline."""
+    with errors():
+        from rag.eval.quotes import evaluate_quotes
+        from rag.eval.report import quote_table
+
+        result = evaluate_quotes(gold, corpus).to_dict()
+        if as_json:
+            console.print_json(json.dumps(result))
+        else:
+            console.print(quote_table(result))
 
 
 @eval_app.command("compare")
