@@ -285,16 +285,18 @@ class CitedQueryEngine(BaseQueryEngine):
         return CitedResponse(response=answer.answer, source_nodes=cited, answer=answer)
 
     def _query(self, query_bundle: QueryBundle) -> CitedResponse:
+        asked_k = query_bundle.k if isinstance(query_bundle, NewsQuery) else None
         question = self.question(query_bundle)
-        quoted = self._from_quotes(question)
+        quoted = self._from_quotes(question, asked_k)
         if quoted is not None:
             cited = [to_node(c.passage) for c in quoted.citations]
             return CitedResponse(response=quoted.answer, source_nodes=cited, answer=quoted)
         return self.synthesize(question, self.retrieve(question))
 
-    def _from_quotes(self, question: Question) -> Answer | None:
+    def _from_quotes(self, question: Question, k: int | None) -> Answer | None:
         """The answer from the speaker's quotes to a question about what someone said, or
-        None (not such a question, no quote index, or no quote of that speaker)."""
+        None (not such a question, no quote index, or no quote of that speaker). Every
+        relevant quote is given, unless this question asks for k passages."""
         if self.quotes is None or question.mode != "hybrid" or question.as_of is None:
             return None
         return answer_from_quotes(
@@ -304,6 +306,7 @@ class CitedQueryEngine(BaseQueryEngine):
             as_of=question.as_of,
             filters=question.filters,
             on_token=question.on_token,
+            limit=k,
         )
 
     async def _aquery(self, query_bundle: QueryBundle) -> CitedResponse:

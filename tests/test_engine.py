@@ -78,12 +78,14 @@ def test_one_engine_answers_many_questions_with_their_own_arguments(asker: Asker
 
 def test_synthesize_answers_from_the_nodes_it_is_given(asker: Asker) -> None:
     engine = asker.engine
-    question = engine.question(Question(KREMLIN, k=2))
+    # not a question about what someone said (those are answered from the quote index)
+    withdrew = "Who withdrew from the race?"
+    question = engine.question(Question(withdrew, k=2))
     nodes = engine.retrieve(question)
     assert len(nodes) >= 2
     response = engine.synthesize(question, nodes)
     assert isinstance(response, CitedResponse)
-    assert response.answer.answer == asker.ask(KREMLIN, k=2).answer
+    assert response.answer.answer == asker.ask(withdrew, k=2).answer
     assert [n.node.node_id for n in response.source_nodes] == [
         c.passage.chunk_id for c in response.answer.citations
     ]
@@ -95,7 +97,8 @@ def test_synthesize_answers_from_the_nodes_it_is_given(asker: Asker) -> None:
         title="Festival",
         score=1.0,
     )
-    own = engine.synthesize(question, [to_node(invented)]).answer
+    kremlin = engine.question(Question(KREMLIN, k=2))
+    own = engine.synthesize(kremlin, [to_node(invented)]).answer
     assert [c.passage.chunk_id for c in own.citations] == ["invented#0"]
     assert [p.chunk_id for p in own.retrieved] == ["invented#0"]
     assert "harvest festival" in own.answer

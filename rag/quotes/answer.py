@@ -202,6 +202,7 @@ def answer_from_quotes(
     as_of: date,
     filters: Filters | None = None,
     on_token: OnToken | None = None,
+    limit: int | None = None,
 ) -> Answer | None:
     """The cited answer to a question about what someone said, from their quotes; None when
     the question is not one, or the speaker has no quote on it (the caller then retrieves)."""
@@ -212,7 +213,7 @@ def answer_from_quotes(
     asked = speaker_question(question)
     if asked is None:
         return None
-    quotes = find_speaker_quotes(index, asked, filters)
+    quotes = find_speaker_quotes(index, asked, filters)[:limit]
     if not quotes:
         return None
     passages = quote_passages(quotes)
