@@ -274,7 +274,11 @@ class ChunkStore:
             quotes = self.quotes
             done = [i.article.article_id for i in items]
             self._call(lambda: quotes.delete(done))
-            self._call(lambda: quotes.write([(i.article, i.quotes) for i in items]))
+            written = [
+                (article_metadata(i.article, i.content_hash, len(i.chunks)), i.article, i.quotes)
+                for i in items
+            ]
+            self._call(lambda: quotes.write(written))
         limit = min(self._max_batch(), 5000)
         for item in items:
             if ids and len(ids) + len(item.chunks) > limit:

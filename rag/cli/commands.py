@@ -166,7 +166,7 @@ def quotes(
     read_only_command()
     with errors():
         from rag.cli.rendering import print_quotes
-        from rag.quotes.index import find_quotes
+        from rag.quotes.lookup import find_quotes
 
         settings = settings_from(data_dir=data_dir, collection=collection, chroma_url=chroma_url)
         found = find_quotes(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rag.quotes.extract import OBJECT_VERBS
 from rag.quotes.index import StoredQuote
@@ -21,7 +21,6 @@ from rag.text import STOPWORDS
 if TYPE_CHECKING:
     from datetime import date
 
-    from rag.engine import Answerer
     from rag.llm import OnToken
     from rag.quotes.index import QuoteIndex
     from rag.retrieve import Filters
@@ -67,6 +66,17 @@ _NOT_SPEAKERS = frozenset(
 )
 _WORD = re.compile(r"[\w'’-]+")
 _CARRIED = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+class Answerer(Protocol):
+    """What the answer needs of rag.engine's answerers: a name, and a reply to numbered
+    passages."""
+
+    name: str
+
+    def respond(
+        self, question: str, passages: list[Passage], as_of: date, on_token: OnToken | None
+    ) -> str: ...
 
 
 @dataclass

@@ -23,8 +23,6 @@ from rag.quotes.extract import Quote
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
-    from rag.retrieve import Filters
-    from rag.settings import Settings
     from rag.types import Article
 
 SUFFIX = "-quotes"
@@ -96,16 +94,17 @@ class QuoteIndex:
     def __init__(self, collection: Collection) -> None:
         self.collection = collection
 
-    def write(self, articles: Sequence[tuple[Article, list[Quote]]]) -> None:
-        """Add the quotes of these articles (whose old quotes are gone)."""
+    def write(self, articles: Sequence[tuple[dict[str, Any], Article, list[Quote]]]) -> None:
+        """Add the quotes of these articles (whose old quotes are gone), each with the
+        article metadata the store writes with its chunks."""
         ids: list[str] = []
         docs: list[str] = []
         metas: list[dict[str, Any]] = []
-        for article, quotes in articles:
+        for base, article, quotes in articles:
             for n, q in enumerate(quotes):
                 ids.append(f"{article.article_id}#q{n}")
                 docs.append(q.text)
-                metas.append(_metadata(article, q, n))
+                metas.append(_metadata(base, article, q, n))
         for i in range(0, len(ids), PAGE):
             batch = slice(i, i + PAGE)
             self.collection.add(
@@ -180,18 +179,16 @@ def _day(d: date) -> int:
     return d.year * 10000 + d.month * 100 + d.day
 
 
-def _metadata(article: Article, q: Quote, n: int) -> dict[str, Any]:
-    from rag.articles import outlet_key
-    from rag.store import date_number
-
+def _metadata(base: dict[str, Any], article: Article, q: Quote, n: int) -> dict[str, Any]:
+    """A quote's record: the article facts the store keeps (``base``), then the quote's."""
     return {
         "article_id": article.article_id,
         "n": n,
         "title": article.title,
         "source": article.source,
-        "source_key": outlet_key(article.source),
+        "source_key": base.get("source_key", ""),
         "published": article.published or "",
-        "published_int": date_number(article.published),
+        "published_int": base.get("published_int", 0),
         "url": article.url,
         "kind": q.kind,
         "cue": q.cue,
@@ -234,34 +231,3 @@ def stored_quote(text: str, meta: dict[str, Any]) -> StoredQuote:
         keys=list(meta.get("keys") or []),
         context=str(meta.get("context", "")),
     )
-
-
-def find_quotes(
-    settings: Settings,
-    speaker: str | None = None,
-    *,
-    article_id: str | None = None,
-    filters: Filters | None = None,
-) -> list[StoredQuote]:
-    """The stored quotes of a speaker (full name, surname, descriptor or organisation,
-    any case) and/or of one article, within the filters; newest articles first."""
-    from rag.store import ChunkStore
-
-    store = ChunkStore.open(settings)
-    index = store.quote_index()
-    filters = filters or _no_filters()
-    return store.call(
-        lambda: index.find(
-            speaker,
-            article_id=article_id,
-            since=filters.since,
-            until=filters.until,
-            source=filters.source,
-        )
-    )
-
-
-def _no_filters() -> Filters:
-    from rag.retrieve import Filters
-
-    return Filters()
