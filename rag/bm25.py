@@ -85,6 +85,15 @@ class Row:
     fingerprint: str = ""
 
 
+@dataclass
+class TermScores:
+    """Query tokens with their idf, and each token's BM25 score in some rows (token x row)."""
+
+    tokens: list[str]
+    idf: np.ndarray
+    scores: np.ndarray
+
+
 def index_dir(settings: Settings) -> Path:
     """Folder of the side index for this collection (embedded store or server)."""
     if settings.chroma_url:
@@ -248,6 +257,27 @@ class BM25Index:
             offsets,
             meta.get("fingerprints", {}),  # absent in older indexes: every article re-read
         )
+
+    def term_scores(self, query: str, rows: np.ndarray) -> TermScores:
+        """Each distinct query token the index knows: its idf and its BM25 score in ``rows``."""
+        known: list[str] = []
+        ids: list[int] = []
+        if self.model is not None:
+            for token in dict.fromkeys(tokenize_words([query])[0]):
+                found = self.model.get_tokens_ids([token])
+                if found and found[0] < len(self.vocab):
+                    known.append(token)
+                    ids.append(found[0])
+        n_docs = len(self.chunk_ids)
+        idf = np.zeros(len(ids))
+        scores = np.zeros((len(ids), len(rows)))
+        for i, token_id in enumerate(ids):
+            assert self.model is not None
+            every = self.model.get_scores_from_ids([token_id])
+            df = int(np.count_nonzero(every))
+            idf[i] = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+            scores[i] = every[rows]
+        return TermScores(known, idf, scores)
 
     def search(self, query: str, n: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(row, score) of the best chunks; ``mask`` (bool per row) filters."""

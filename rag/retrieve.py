@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma) + BM25, fused by reciprocal rank, with a date prior.
+"""Hybrid retrieval: dense (Chroma) + BM25 candidates, scored on weighted features.
 
 ``Searcher`` does the work and returns Passages; ``HybridRetriever`` wraps it as a
 LlamaIndex retriever so it composes with LlamaIndex query and chat engines.
@@ -15,7 +15,7 @@ from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from rag.articles import outlet_key, same_outlet
-from rag.bm25 import BM25Index, ensure_index
+from rag.bm25 import BM25Index, ensure_index, tokenize_words
 from rag.dates import DateWindow, relative_window
 from rag.embeddings import Embedder, get_embedder
 from rag.store import ChunkStore, date_number
@@ -49,17 +49,36 @@ class Filters:
         return ", ".join(parts) or "none"
 
 
+FEATURES = ("bm25", "dense", "rrf", "rare", "rarest", "title", "date", "bm25_lead", "dense_lead")
+
+
 @dataclass
 class Tuning:
-    """Fusion weights and the date prior (tuned on newsqa dev only)."""
+    """Every tuned value of retrieval: candidates, the date prior's shape, and the weight of
+    each feature a candidate chunk is scored on (``FEATURES``).
 
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.0
-    date_weight: float = 0.02
+    The weights were fitted on newsqa dev only (``../shared/data/newsqa/questions-dev.jsonl``)
+    by ``python bench/retrieval_dev.py --fit``, which records its run in
+    ``bench/fusion-fit.json``; a test checks that these values are the recorded ones.
+    """
+
+    bm25: float = 1
+    dense: float = 0.75
+    rrf: float = 0.3
+    rare: float = 0.05
+    rarest: float = 0.1
+    title: float = 0.75
+    date: float = 1
+    bm25_lead: float = 0.5
+    dense_lead: float = 0.75
     date_scale_days: float = 30.0
-    window_bonus: float = 0.006
+    window_bonus: float = 0.3  # in units of the prior of an article published today
     future_penalty: float = 3.0
     candidates: int = 60
+
+    def weights(self) -> np.ndarray:
+        """The feature weights, in the order of ``FEATURES``."""
+        return np.array([getattr(self, name) for name in FEATURES], dtype=np.float64)
 
 
 @dataclass
@@ -81,7 +100,8 @@ class Searcher:
     store: ChunkStore | None = None
     tuning: Tuning = field(default_factory=Tuning)
     _bm25: BM25Index | None = None
-    _bm25_revision: str = ""
+    _row_index: BM25Index | None = None
+    _row_of: dict[str, int] = field(default_factory=dict)
 
     def open(self) -> Searcher:
         """Open the store and embedder (refusing a mismatched embedding model)."""
@@ -111,37 +131,86 @@ class Searcher:
         """Fused, date-aware, diversified retrieval."""
         self.open()
         as_of = as_of or date.today()
-        filters = filters or Filters()
         window = relative_window(question, as_of)
-        index = self.bm25()
-        lists: list[tuple[float, list[tuple[str, str]]]] = []
-        found: dict[str, Passage] = {}
-        if mode in ("hybrid", "dense"):
-            dense = self._dense(question, filters, index)
-            found.update((p.chunk_id, p) for p in dense)
-            lists.append((self.tuning.dense_weight, [(p.chunk_id, p.article_id) for p in dense]))
-        if mode in ("hybrid", "bm25"):
-            mask = _mask(index, filters, _sources(index, filters))
-            rows = [row for row, _ in index.search(question, self.tuning.candidates, mask)]
-            ranked = [(index.chunk_ids[row], index.article_ids[row]) for row in rows]
-            lists.append((self.tuning.bm25_weight, ranked))
-        scores = fuse(lists)
-        missing = [cid for cid in scores if cid not in found]
-        if missing:
-            assert self.store is not None
-            found.update((p.chunk_id, p) for p in self.store.get_chunks(missing))
-        for cid, passage in found.items():
-            passage.score = scores.get(cid, 0.0) + self._date_prior(passage, as_of, window)
-        ranking = sorted(found.values(), key=lambda p: (-p.score, p.chunk_id))
+        pool = self.candidates(question, as_of=as_of, filters=filters, mode=mode, window=window)
+        for passage, score in zip(
+            pool.passages, fuse(pool.features, self._weights(mode)), strict=True
+        ):
+            passage.score = float(score)
+        ranking = sorted(pool.passages, key=lambda p: (-p.score, p.chunk_id))
         return SearchResult(ranking, diversify(ranking, k), window, as_of)
 
-    def _dense(self, question: str, filters: Filters, index: BM25Index) -> list[Passage]:
+    def candidates(
+        self,
+        question: str,
+        *,
+        as_of: date,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+        window: DateWindow | None = None,
+    ) -> Candidates:
+        """The chunks either retriever ranks in its top ``candidates``, with their features."""
+        self.open()
         assert self.embedder is not None and self.store is not None
-        vector = self.embedder.embed([question])[0]
-        where = _where(filters, _sources(index, filters))
-        return self.store.query(vector, self.tuning.candidates, where)
+        filters = filters or Filters()
+        index = self.bm25()
+        sources = _sources(index, filters)
+        n = self.tuning.candidates
+        vector = self.embedder.embed([question])[0] if mode != "bm25" else None
+        dense = [] if vector is None else self.store.query(vector, n, _where(filters, sources))
+        lexical: list[int] = []
+        if mode != "dense":
+            lexical = [row for row, _ in index.search(question, n, _mask(index, filters, sources))]
+        found = {p.chunk_id: p for p in dense}
+        missing = [index.chunk_ids[r] for r in lexical if index.chunk_ids[r] not in found]
+        found.update((p.chunk_id, p) for p in self.store.get_chunks(missing, near=vector))
+        passages = list(found.values())
+        rows = self._rows(index)
+        dense_rank = {p.chunk_id: i for i, p in enumerate(dense)}
+        lexical_rank = {index.chunk_ids[r]: i for i, r in enumerate(lexical)}
+        columns = {
+            "dense": _spread(np.array([p.score if vector is not None else 0.0 for p in passages])),
+            "rrf": np.array(
+                [
+                    _rrf(dense_rank.get(p.chunk_id)) + _rrf(lexical_rank.get(p.chunk_id))
+                    for p in passages
+                ]
+            ),
+            "date": np.array([self._date_prior(p, as_of, window) for p in passages]),
+            **_lexical_features(
+                index, question, np.array([rows.get(p.chunk_id, -1) for p in passages]), passages
+            ),
+        }
+        articles = [p.article_id for p in passages]
+        columns["bm25_lead"] = _lead(columns["bm25"], articles)
+        columns["dense_lead"] = _lead(columns["dense"], articles)
+        features = np.zeros((len(passages), len(FEATURES)))
+        for j, name in enumerate(FEATURES):
+            features[:, j] = columns[name]
+        return Candidates(passages, features)
+
+    def _weights(self, mode: Mode) -> np.ndarray:
+        weights = self.tuning.weights()
+        if mode == "hybrid":
+            return weights
+        keep = {"dense": "dense", "bm25": "bm25"}[mode]
+        return np.array(
+            [
+                w if name in (keep, "date") else 0.0
+                for name, w in zip(FEATURES, weights, strict=True)
+            ]
+        )
+
+    def _rows(self, index: BM25Index) -> dict[str, int]:
+        """chunk_id -> row of the side index (kept while the index is the same)."""
+        if self._row_index is not index:
+            self._row_of = {cid: i for i, cid in enumerate(index.chunk_ids)}
+            self._row_index = index
+        return self._row_of
 
     def _date_prior(self, passage: Passage, as_of: date, window: DateWindow | None) -> float:
+        """1 for an article published on ``as_of``, falling with age; a bonus inside the
+        question's own window ("last week"); 0 when undated."""
         if not passage.published:
             return 0.0
         try:
@@ -152,19 +221,86 @@ class Searcher:
         age = (as_of - published).days
         if age < 0:
             age = int(-age * t.future_penalty)
-        prior = t.date_weight / (1.0 + age / t.date_scale_days)
+        prior = 1.0 / (1.0 + age / t.date_scale_days)
         if window and window.contains(published):
             prior += t.window_bonus
         return prior
 
 
-def fuse(lists: list[tuple[float, list[tuple[str, str]]]]) -> dict[str, float]:
-    """Weighted reciprocal rank fusion of (chunk_id, article_id) rankings."""
-    scores: dict[str, float] = {}
-    for weight, ranked in lists:
-        for rank, (chunk_id, _) in enumerate(ranked):
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
-    return scores
+@dataclass
+class Candidates:
+    """The chunks either retriever found, each with one row of ``FEATURES``."""
+
+    passages: list[Passage]
+    features: np.ndarray  # len(passages) x len(FEATURES)
+
+
+def fuse(features: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each candidate's score: the weighted sum of its features."""
+    if not len(features):
+        return np.zeros(0)
+    return features @ weights
+
+
+def _rrf(rank: int | None) -> float:
+    """Reciprocal rank, scaled so that first place in one list is 0.5."""
+    return 0.0 if rank is None else (RRF_K + 1) / (2 * (RRF_K + rank + 1))
+
+
+def _lead(values: np.ndarray, articles: list[str]) -> np.ndarray:
+    """How far each chunk is ahead of every other article's best chunk (0 unless its
+    article leads): a retriever that is sure of one article says so here."""
+    lead = np.zeros(len(articles))
+    if not articles:
+        return lead
+    best: dict[str, float] = {}
+    for article, value in zip(articles, values, strict=True):
+        best[article] = max(best.get(article, value), value)
+    ranked = sorted(best.values(), reverse=True)
+    runner_up = ranked[1] if len(ranked) > 1 else 0.0
+    top = max(best, key=lambda a: best[a])
+    for i, (article, value) in enumerate(zip(articles, values, strict=True)):
+        if article == top:
+            lead[i] = max(0.0, value - runner_up)
+    return lead
+
+
+def _spread(values: np.ndarray) -> np.ndarray:
+    """Values rescaled to [0, 1] over the candidates (all 1 when they are equal)."""
+    if not len(values):
+        return values
+    low, high = float(values.min()), float(values.max())
+    if high <= low:
+        return np.ones_like(values)
+    return (values - low) / (high - low)
+
+
+def _lexical_features(
+    index: BM25Index, question: str, rows: np.ndarray, passages: list[Passage]
+) -> dict[str, np.ndarray]:
+    """BM25 (relative to the best candidate), the idf-weighted share of the question's terms
+    a chunk holds, whether it holds the rarest one, and the share its headline holds."""
+    n = len(passages)
+    known = rows >= 0
+    terms = index.term_scores(question, np.where(known, rows, 0))
+    scores = terms.scores * known  # rows the index lacks score nothing
+    if not terms.tokens or not n:
+        return {name: np.zeros(n) for name in ("bm25", "rare", "rarest", "title")}
+    total = scores.sum(axis=0)
+    best = float(total.max())
+    present = scores > 0
+    share = terms.idf / terms.idf.sum()
+    heads = list(dict.fromkeys(p.title for p in passages))
+    title_tokens = {h: set(t) for h, t in zip(heads, tokenize_words(heads), strict=True)}
+    in_title = np.array(
+        [[token in title_tokens[p.title] for p in passages] for token in terms.tokens]
+    )
+    return {
+        "bm25": total / best if best > 0 else np.zeros(n),
+        "rare": share @ present,
+        "rarest": present[int(np.argmax(terms.idf))].astype(float),
+        "title": share @ in_title,
+    }
 
 
 def diversify(ranking: list[Passage], k: int) -> list[Passage]:

@@ -462,19 +462,27 @@ class ChunkStore:
             size_bytes=None if server else folder_size(self.settings.store_dir),
         )
 
-    def get_chunks(self, chunk_ids: Sequence[str]) -> list[Passage]:
-        """Passages for chunk ids, in the order asked (missing ids are dropped)."""
+    def get_chunks(self, chunk_ids: Sequence[str], near: np.ndarray | None = None) -> list[Passage]:
+        """Passages for chunk ids, in the order asked (missing ids are dropped); with ``near``,
+        each is scored by the cosine similarity of its embedding to that vector."""
         if not chunk_ids:
             return []
-        got = self._call(
-            lambda: self.collection.get(ids=list(chunk_ids), include=["metadatas", "documents"])
-        )
+        include: list[Any] = ["metadatas", "documents"]
+        if near is not None:
+            include.append("embeddings")
+        got = self._call(lambda: self.collection.get(ids=list(chunk_ids), include=include))
         by_id = {
             cid: passage_from(cid, doc or "", dict(meta))
             for cid, doc, meta in zip(
                 got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
             )
         }
+        if near is not None and len(got["ids"]):
+            vectors = np.asarray(got["embeddings"], dtype=np.float64)
+            norms = np.linalg.norm(vectors, axis=1) * np.linalg.norm(near)
+            sims = vectors @ near / np.where(norms > 0, norms, 1.0)
+            for cid, sim in zip(got["ids"], sims, strict=True):
+                by_id[cid].score = float(sim)
         return [by_id[c] for c in chunk_ids if c in by_id]
 
     def call(self, fn: Callable[[], T]) -> T:
