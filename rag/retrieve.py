@@ -178,7 +178,10 @@ class Searcher:
             ),
             "date": np.array([self._date_prior(p, as_of, window) for p in passages]),
             **_lexical_features(
-                index, question, np.array([rows.get(p.chunk_id, -1) for p in passages]), passages
+                index,
+                question,
+                np.array([rows.get(p.chunk_id, -1) for p in passages], dtype=np.int64),
+                passages,
             ),
         }
         articles = [p.article_id for p in passages]
@@ -281,10 +284,12 @@ def _lexical_features(
     """BM25 (relative to the best candidate), the idf-weighted share of the question's terms
     a chunk holds, whether it holds the rarest one, and the share its headline holds."""
     n = len(passages)
+    if not n:
+        return {name: np.zeros(0) for name in ("bm25", "rare", "rarest", "title")}
     known = rows >= 0
     terms = index.term_scores(question, np.where(known, rows, 0))
     scores = terms.scores * known  # rows the index lacks score nothing
-    if not terms.tokens or not n:
+    if not terms.tokens:
         return {name: np.zeros(n) for name in ("bm25", "rare", "rarest", "title")}
     total = scores.sum(axis=0)
     best = float(total.max())

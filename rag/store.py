@@ -425,14 +425,14 @@ class ChunkStore:
         self, vector: np.ndarray, n: int, where: Mapping[str, Any] | None = None
     ) -> list[Passage]:
         """The dense search: the ``n`` chunks nearest to ``vector`` (best first) that match
-        ``where`` (a Chroma filter), each scored by its cosine similarity."""
-        count = self.count()
-        if count == 0 or n <= 0:
+        ``where`` (a Chroma filter), each scored by its cosine similarity (fewer when fewer
+        match)."""
+        if n <= 0:
             return []
         got = self._call(
             lambda: self.collection.query(
                 query_embeddings=[vector],
-                n_results=min(n, count),
+                n_results=n,
                 where=dict(where) if where else None,
                 include=["metadatas", "documents", "distances"],
             )

@@ -6,13 +6,16 @@ import json
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag.articles import outlet_key, outlet_stem, same_outlet
+from rag.embeddings import HashEmbedder
 from rag.ingest import ingest
-from rag.retrieve import Filters, Searcher
+from rag.retrieve import FEATURES, Filters, Searcher, Tuning
 from rag.settings import Settings
 
+ROOT = Path(__file__).resolve().parents[1]
 AS_OF = date(2024, 6, 1)
 
 
@@ -88,3 +91,63 @@ def test_source_filter_finds_an_outlet_by_name_or_host(tmp_path: Path) -> None:
             assert {p.article_id for p in result.ranking} == {"named", "hosted"}, (wanted, mode)
     result = searcher.search("storm", k=5, as_of=AS_OF, filters=Filters(source="bbc news"))
     assert {p.article_id for p in result.ranking} == {"other"}
+
+
+class NameBlindEmbedder(HashEmbedder):
+    """A dense twin that, like a small static embedding, has no vector for a rare name."""
+
+    def __init__(self, unknown: str) -> None:
+        super().__init__()
+        self.unknown = unknown
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return super().embed([t.replace(self.unknown, "") for t in texts])
+
+
+def _press_corpus() -> list[dict[str, str]]:
+    """Thirty articles that talk like the question, and one that names its rare person."""
+    records = [
+        _record(
+            f"press-{n:02d}",
+            f"Ministers speak to reporters, round {n}",
+            f"The minister spoke to reporters about the accusations on day {n}. Reporters "
+            "asked when the accusations were first made and who would speak next.",
+            "Daily Lantern",
+        )
+        for n in range(30)
+    ]
+    records.append(
+        _record(
+            "decisive",
+            "Kremlin rejects claims",
+            "Kremlin spokesman Dmitry Zorbanek said on Friday that Moscow had not interfered "
+            "and that the claims were false.",
+            "Coastal Ledger",
+        )
+    )
+    return records
+
+
+def test_fusion_keeps_a_document_only_bm25_finds_on_a_rare_name(tmp_path: Path) -> None:
+    path = tmp_path / "press.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in _press_corpus()), encoding="utf-8")
+    settings = _settings()
+    embedder = NameBlindEmbedder("Zorbanek")
+    ingest([str(path)], settings, embedder=embedder)
+    searcher = Searcher(settings, embedder=embedder, tuning=Tuning(candidates=10)).open()
+    question = "When did Zorbanek speak to reporters about the accusations?"
+
+    dense = searcher.search(question, k=10, as_of=AS_OF, mode="dense").ranking
+    bm25 = searcher.search(question, k=10, as_of=AS_OF, mode="bm25").ranking
+    assert "decisive" not in {p.article_id for p in dense}  # dense does not find it
+    assert bm25[0].article_id == "decisive"  # BM25 ranks it first on the rare name
+
+    result = searcher.search(question, k=5, as_of=AS_OF)
+    assert result.ranking[0].article_id == "decisive"
+    assert result.top[0].article_id == "decisive"
+
+
+def test_fusion_weights_are_the_recorded_fit() -> None:
+    record = json.loads((ROOT / "bench" / "fusion-fit.json").read_text(encoding="utf-8"))
+    assert record["weights"] == dict(zip(FEATURES, Tuning().weights().tolist(), strict=True))
+    assert record["dataset"] == "../shared/data/newsqa/questions-dev.jsonl"
