@@ -309,16 +309,22 @@ def _lexical_features(
 
 
 def diversify(ranking: list[Passage], k: int) -> list[Passage]:
-    """Top k, one chunk per article first, then second chunks, and so on."""
+    """Top k, one chunk per article first, then second chunks, and so on; but chunks of the
+    leading article that outscore every other article's best come first."""
     chosen: list[Passage] = []
     chosen_ids: set[str] = set()
     taken: dict[str, int] = {}
+    leader = ranking[0].article_id if ranking else ""
+    runner_up = max((p.score for p in ranking if p.article_id != leader), default=0.0)
     cap = 1
     while len(chosen) < min(k, len(ranking)):
         for passage in ranking:
             if len(chosen) >= k:
                 break
-            if passage.chunk_id in chosen_ids or taken.get(passage.article_id, 0) >= cap:
+            if passage.chunk_id in chosen_ids:
+                continue
+            leads = passage.article_id == leader and passage.score > runner_up
+            if not leads and taken.get(passage.article_id, 0) >= cap:
                 continue
             chosen.append(passage)
             chosen_ids.add(passage.chunk_id)

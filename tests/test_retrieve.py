@@ -12,8 +12,9 @@ import pytest
 from rag.articles import outlet_key, outlet_stem, same_outlet
 from rag.embeddings import HashEmbedder
 from rag.ingest import ingest
-from rag.retrieve import FEATURES, Filters, Searcher, Tuning
+from rag.retrieve import FEATURES, Filters, Searcher, Tuning, diversify
 from rag.settings import Settings
+from rag.types import Passage
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = date(2024, 6, 1)
@@ -151,3 +152,21 @@ def test_fusion_weights_are_the_recorded_fit() -> None:
     record = json.loads((ROOT / "bench" / "fusion-fit.json").read_text(encoding="utf-8"))
     assert record["weights"] == dict(zip(FEATURES, Tuning().weights().tolist(), strict=True))
     assert record["dataset"] == "../shared/data/newsqa/questions-dev.jsonl"
+
+
+def test_diversify_shows_the_leading_articles_chunks_that_outscore_the_rest() -> None:
+    def passage(chunk: str, score: float) -> Passage:
+        return Passage(chunk_id=chunk, article_id=chunk.split("#")[0], text="", score=score)
+
+    ranking = [
+        passage("lead#2", 3.2),
+        passage("lead#0", 3.0),
+        passage("b#0", 0.3),
+        passage("b#1", 0.29),
+        passage("c#0", 0.2),
+        passage("lead#1", 0.1),
+    ]
+    assert [p.chunk_id for p in diversify(ranking, 4)] == ["lead#2", "lead#0", "b#0", "c#0"]
+    assert [p.chunk_id for p in diversify(ranking, 5)] == [
+        "lead#2", "lead#0", "b#0", "b#1", "c#0"
+    ]  # fmt: skip
