@@ -97,7 +97,12 @@ def add_feed(
     """Follow a feed, a sitemap, or a site (whose advertised feed is found and followed)."""
     feeds = load_feeds(settings)
     with _client(settings, fetcher) as client:
-        doc, found = _discover(client, url)
+        try:
+            doc, found = _discover(client, url)
+        except FetchError as exc:
+            if str(exc).startswith("no feed found"):
+                raise
+            raise FetchError(f"{url}: {exc}", exc.status, exc.passing) from exc
     existing = find_feed(feeds, found)
     if existing:
         raise ConfigError(f"already following {found} as {existing.name!r}")

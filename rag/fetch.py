@@ -211,17 +211,27 @@ def host_key(url: str) -> str:
 # --- addresses -------------------------------------------------------------------------------
 
 
-def check_address(address: str) -> None:
-    """Refuse an IP address that is not public (private, loopback, link-local, metadata...)."""
+def check_address(address: str, allow_private: bool = False) -> None:
+    """Refuse an IP address that is not public (private, loopback, link-local, metadata...).
+
+    With ``allow_private``, private and loopback addresses pass, but link-local ones never
+    do: 169.254.169.254 and its kin are cloud metadata services (credentials), not news.
+    """
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    if not ip.is_global or ip.is_multicast:
+    if ip.is_link_local or ip in _METADATA:
+        raise FetchError(f"refused: {address} is a link-local (metadata) address")
+    if not allow_private and (not ip.is_global or ip.is_multicast):
         raise FetchError(f"refused: {address} is a private or local address")
 
 
+_METADATA = {ipaddress.ip_address("fd00:ec2::254")}  # AWS's IPv6 metadata service
+
+
 def check_url(url: str, allow_private: bool) -> None:
-    """Refuse non-http(s) URLs and, unless allowed, hosts that resolve to non-public addresses."""
+    """Refuse non-http(s) URLs, link-local hosts and, unless allowed, hosts that resolve to
+    other non-public addresses."""
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -231,14 +241,12 @@ def check_url(url: str, allow_private: bool) -> None:
         raise FetchError(f"refused: only http and https URLs are fetched, not {parts.scheme!r}")
     if not parts.hostname:
         raise FetchError("not a valid URL (no host)")
-    if allow_private:
-        return
     try:
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise FetchError(f"cannot resolve host {parts.hostname}") from exc
+        raise FetchError(f"cannot resolve host {parts.hostname}", passing=True) from exc
     for info in infos:
-        check_address(str(info[4][0]))
+        check_address(str(info[4][0]), allow_private)
 
 
 # --- robots.txt ------------------------------------------------------------------------------
@@ -442,8 +450,7 @@ class Fetcher:
                 with self._client.stream("GET", current, headers=headers) as response:
                     with self._hosts_lock:
                         self.requests += 1
-                    if not self._private_ok(current):
-                        self._check_peer(response)
+                    self._check_peer(response, self._private_ok(current))
                     status = response.status_code
                     if status in RETRY_STATUSES:
                         raise _Retry(_status_reason(response), _retry_after(response), status)
@@ -494,12 +501,12 @@ class Fetcher:
         return self.policy.allow_private or host_key(url) in self.policy.allow_hosts
 
     @staticmethod
-    def _check_peer(response: httpx.Response) -> None:
-        """The address actually connected to must be public too (DNS can change its answer)."""
+    def _check_peer(response: httpx.Response, allow_private: bool) -> None:
+        """The address actually connected to must pass too (DNS can change its answer)."""
         stream = response.extensions.get("network_stream")
         peer = stream.get_extra_info("server_addr") if stream is not None else None
         if peer:
-            check_address(str(peer[0]))
+            check_address(str(peer[0]), allow_private)
 
     @contextmanager
     def _turn(self, url: str) -> Iterator[None]:

@@ -238,7 +238,7 @@ def test_misbehaving_links_fail_one_by_one_and_the_rest_is_ingested(
             web.url + "/report.pdf": "not a web page (content type application/pdf)",
             web.url + "/secret/a.html": "refused by robots.txt",
             "http://169.254.169.254/latest/meta-data/":
-                "refused: 169.254.169.254 is a private or local address",
+                "refused: 169.254.169.254 is a link-local (metadata) address",
             "ftp://ftp.example.invalid/x":
                 "refused: only http and https URLs are fetched, not 'ftp'",
         }  # fmt: skip

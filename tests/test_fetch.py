@@ -244,12 +244,26 @@ def test_private_link_local_and_metadata_addresses_are_refused() -> None:
         "http://[::ffff:127.0.0.1]/",
         "http://localhost/",
     ):
-        with pytest.raises(FetchError, match=r"^refused: .* is a private or local address$"):
+        with pytest.raises(FetchError, match=r"^refused: .* is a (private or local|link-local)"):
             check_url(url, allow_private=False)
     for url in ("file:///etc/passwd", "ftp://example.com/x", "gopher://x/"):
         with pytest.raises(FetchError, match="only http and https"):
             check_url(url, allow_private=True)
     check_url("http://127.0.0.1/", allow_private=True)
+    check_url("http://10.1.2.3/", allow_private=True)
+
+
+def test_metadata_addresses_are_refused_even_when_private_urls_are_allowed(
+    fetcher: Fetcher,
+) -> None:
+    """An intranet feed must not be able to make us read a cloud's credentials."""
+    for url, address in (
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254"),
+        ("http://[fe80::1]/", "fe80::1"),
+        ("http://[fd00:ec2::254]/", "fd00:ec2::254"),
+    ):
+        assert fetcher.policy.allow_private
+        assert failure(fetcher, url) == f"refused: {address} is a link-local (metadata) address"
 
 
 def test_private_address_refused_without_a_connection(web: WebServer) -> None:
@@ -266,7 +280,7 @@ def test_redirect_to_a_private_address_is_refused(web: WebServer) -> None:
     policy = replace(FAST, allow_private=False, allow_hosts=frozenset({web.url[7:]}))
     with Fetcher(policy) as fetcher:
         reason = failure(fetcher, web.url + "/go")
-    assert reason == "refused: 169.254.169.254 is a private or local address"
+    assert reason == "refused: 169.254.169.254 is a link-local (metadata) address"
 
 
 def test_crawl_goes_on_after_failures_and_runs_hosts_at_once() -> None:
