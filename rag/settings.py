@@ -138,7 +138,7 @@ class Settings:
     allow_private_urls: bool = setting(
         "RAG_ALLOW_PRIVATE_URLS",
         False,
-        "Fetch URLs on private, loopback and link-local addresses (intranet feeds, tests).",
+        "Fetch URLs on private and loopback addresses (intranet feeds, tests).",
         flag="--allow-private-urls/--no-allow-private-urls",
         default_text="off",
     )
