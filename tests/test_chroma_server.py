@@ -89,16 +89,16 @@ def test_a_write_by_another_client_during_an_ingest_reaches_the_side_index(
     a = Settings.load(flags={"chroma_url": chroma_url, "collection": "interleaved"})
     b = a.replace(data_dir=tmp_path / "client-b")
     ingest([str(seed_path)], a)  # A's side index is in step: the next ingest updates in place
-    read_all = rag_ingest._read_all
+    read_files = rag_ingest._read_files
     b_wrote: list[bool] = []
 
-    def read_while_b_writes(*args: object) -> None:
-        read_all(*args)  # type: ignore[arg-type]
+    def read_while_b_writes(*args: object) -> Iterator[object]:
+        yield from read_files(*args)  # type: ignore[arg-type]
         if not b_wrote:  # B's own ingest reads through here too
             b_wrote.append(True)
             ingest([str(ORCHARD)], b)
 
-    monkeypatch.setattr(rag_ingest, "_read_all", read_while_b_writes)
+    monkeypatch.setattr(rag_ingest, "_read_files", read_while_b_writes)
     [council] = ingest([str(COUNCIL)], a).added
     monkeypatch.undo()
     others = {x.article_id for x in ChunkStore.open(a).articles()} - {council}
