@@ -9,8 +9,7 @@ import sys
 import rag
 
 TERMINAL = ("rich", "prompt_toolkit")
-# rag.eval.report still draws its tables with rich (owned by the eval package's move).
-DRAWS = ("rag.cli", "rag.eval.report")
+DRAWS = ("rag.cli",)
 
 
 def library_modules() -> list[str]:

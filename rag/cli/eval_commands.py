@@ -86,9 +86,9 @@ def eval_run(
 ) -> None:
     """Ask every question of DATASET and score retrieval, answers, citations and refusals."""
     with errors():
-        from rag.cli.rendering import with_eval_progress
+        from rag.cli.rendering import summary_table, tag_table, with_eval_progress
         from rag.eval.dataset import load_dataset
-        from rag.eval.report import headline, html_report, summary_table, tag_table
+        from rag.eval.report import headline, html_report
         from rag.eval.run import run_eval, write_run
 
         settings = answer_settings(data_dir, collection, chroma_url, embedding, k, llm, base_url)
@@ -140,8 +140,8 @@ def eval_quotes(
     """Score quote extraction (recall, precision) and attribution against GOLD, beside the
     nearest-name baseline."""
     with errors():
+        from rag.cli.rendering import quote_table
         from rag.eval.quotes import evaluate_quotes
-        from rag.eval.report import quote_table
 
         result = evaluate_quotes(gold, corpus).to_dict()
         if as_json:
@@ -168,8 +168,8 @@ def eval_compare(
     with errors():
         from dataclasses import asdict
 
+        from rag.cli.rendering import comparison_table
         from rag.eval.compare import compare
-        from rag.eval.report import comparison_table
 
         result = compare(a, b, fail_on_drop)
         if as_json:

@@ -1,4 +1,4 @@
-"""Terminal rendering of answers, sources, ingest reports and progress with rich."""
+"""Terminal rendering with rich: answers, sources, ingest reports, progress, eval tables."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from rag.eval.compare import Comparison
     from rag.feeds import FeedInfo, UpdateReport
     from rag.ingest import IngestReport
     from rag.quotes.index import StoredQuote
@@ -216,3 +217,77 @@ def print_quotes(console: Console, quotes: list[StoredQuote]) -> None:
             where = [q.source or "unknown outlet", q.published or "undated", q.title]
             console.print(Text("    " + " · ".join(where), style="dim"))
         console.print()
+
+
+def summary_table(summary: dict[str, Any]) -> Table:
+    """Every metric: mean, 95% interval, n, skipped, invalid."""
+    from rag.eval.report import fmt
+
+    table = Table(box=None, header_style="bold")
+    for column in ("metric", "mean", "95% CI", "n", "skipped", "invalid"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for name, s in summary["metrics"].items():
+        ci = f"{fmt(s['ci_low'])}–{fmt(s['ci_high'])}" if s["mean"] is not None else "—"
+        table.add_row(name, fmt(s["mean"]), ci, str(s["n"]), str(s["skipped"]), str(s["invalid"]))
+    return table
+
+
+def tag_table(summary: dict[str, Any]) -> Table:
+    """Key metrics per tag."""
+    from rag.eval.report import TAG_COLUMNS, fmt
+
+    table = Table(box=None, header_style="bold")
+    table.add_column("tag")
+    table.add_column("questions", justify="right")
+    for label in TAG_COLUMNS.values():
+        table.add_column(label, justify="right")
+    for tag, group in summary["by_tag"].items():
+        cells = [fmt(group["metrics"].get(n, {}).get("mean"), 2) for n in TAG_COLUMNS]
+        table.add_row(tag, str(group["questions"]), *cells)
+    return table
+
+
+def comparison_table(comparison: Comparison) -> Table:
+    """Per metric: A, B, paired delta with its interval, and a regression mark."""
+    from rag.eval.report import fmt
+
+    table = Table(box=None, header_style="bold")
+    for column in ("metric", "A", "B", "delta (B-A)", "95% CI", "n", ""):
+        table.add_column(column, justify="left" if column in ("metric", "") else "right")
+    failing = {d.name for d in comparison.regressions}
+    for d in comparison.deltas:
+        ci = f"{fmt(d.delta.ci_low)}–{fmt(d.delta.ci_high)}" if d.delta.mean is not None else "—"
+        mark = "DROP" if d.name in failing else ("" if d.gated else "not gated")
+        delta = "—" if d.delta.mean is None else f"{d.delta.mean:+.3f}"
+        table.add_row(d.name, fmt(d.a), fmt(d.b), delta, ci, str(d.delta.n), mark)
+    return table
+
+
+def quote_table(result: dict[str, Any]) -> Table:
+    """``rag eval quotes``: one row a metric, one column a system; hits/n beside each value."""
+    from rag.eval.report import fmt
+
+    table = Table(
+        title=f"quotes: {result['gold']} gold quotes in {result['articles']} articles",
+        title_justify="left",
+    )
+    rows = [
+        ("direct recall", "recall", "direct"),
+        ("indirect recall", "recall", "indirect"),
+        ("precision", "precision", None),
+        ("attribution", "attribution", "all"),
+        ("  by name", "attribution", "name"),
+        ("  by pronoun", "attribution", "pronoun"),
+        ("  by role", "attribution", "role"),
+        ("  continuation", "attribution", "continuation"),
+    ]
+    table.add_column("metric")
+    for system in result["systems"]:
+        table.add_column(system["system"], justify="right")
+    for name, group, part in rows:
+        cells = [name]
+        for system in result["systems"]:
+            rate = system[group] if part is None else system[group].get(part, {})
+            cells.append(f"{fmt(rate.get('value'), 2)} ({rate.get('hits', 0)}/{rate.get('n', 0)})")
+        table.add_row(*cells)
+    return table

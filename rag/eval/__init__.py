@@ -8,5 +8,5 @@ Nothing in the core library imports this package; it imports the core.
 - ``judge``: optional LLM-judge scores, cached
 - ``run``: ask every question, merge scores into rows, summarize, write and load runs
 - ``compare``: two runs side by side with paired bootstrap deltas
-- ``report``: tables and the HTML report
+- ``report``: the headline and the HTML report (``rag.cli.rendering`` draws the tables)
 """

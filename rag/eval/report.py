@@ -1,4 +1,5 @@
-"""Showing eval runs: terminal tables (rich) and a self-contained HTML page.
+"""Showing eval runs: a headline, formatted numbers and a self-contained HTML page
+(the terminal tables are drawn by ``rag.cli.rendering``).
 
 The HTML page has no external assets (inline CSS and SVG) and every piece of text that
 comes from a dataset, an article or an answer goes through ``html.escape``.
@@ -9,10 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
-
 if TYPE_CHECKING:
-    from rag.eval.compare import Comparison
     from rag.eval.run import EvalRun, QuestionResult
 
 TAG_COLUMNS = {
@@ -32,17 +30,6 @@ def fmt(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def summary_table(summary: dict[str, Any]) -> Table:
-    """Every metric: mean, 95% interval, n, skipped, invalid."""
-    table = Table(box=None, header_style="bold")
-    for column in ("metric", "mean", "95% CI", "n", "skipped", "invalid"):
-        table.add_column(column, justify="left" if column == "metric" else "right")
-    for name, s in summary["metrics"].items():
-        ci = f"{fmt(s['ci_low'])}–{fmt(s['ci_high'])}" if s["mean"] is not None else "—"
-        table.add_row(name, fmt(s["mean"]), ci, str(s["n"]), str(s["skipped"]), str(s["invalid"]))
-    return table
-
-
 def headline(summary: dict[str, Any]) -> str:
     """One line: counts, errors, wall time."""
     meta = summary.get("meta", {})
@@ -58,33 +45,6 @@ def headline(summary: dict[str, Any]) -> str:
         f"k={meta.get('k')}, answerer {meta.get('models', {}).get('answerer')}, "
         f"{store}, {meta.get('seconds', 0):.1f} s"
     )
-
-
-def tag_table(summary: dict[str, Any]) -> Table:
-    """Key metrics per tag."""
-    table = Table(box=None, header_style="bold")
-    table.add_column("tag")
-    table.add_column("questions", justify="right")
-    for label in TAG_COLUMNS.values():
-        table.add_column(label, justify="right")
-    for tag, group in summary["by_tag"].items():
-        cells = [fmt(group["metrics"].get(n, {}).get("mean"), 2) for n in TAG_COLUMNS]
-        table.add_row(tag, str(group["questions"]), *cells)
-    return table
-
-
-def comparison_table(comparison: Comparison) -> Table:
-    """Per metric: A, B, paired delta with its interval, and a regression mark."""
-    table = Table(box=None, header_style="bold")
-    for column in ("metric", "A", "B", "delta (B-A)", "95% CI", "n", ""):
-        table.add_column(column, justify="left" if column in ("metric", "") else "right")
-    failing = {d.name for d in comparison.regressions}
-    for d in comparison.deltas:
-        ci = f"{fmt(d.delta.ci_low)}–{fmt(d.delta.ci_high)}" if d.delta.mean is not None else "—"
-        mark = "DROP" if d.name in failing else ("" if d.gated else "not gated")
-        delta = "—" if d.delta.mean is None else f"{d.delta.mean:+.3f}"
-        table.add_row(d.name, fmt(d.a), fmt(d.b), delta, ci, str(d.delta.n), mark)
-    return table
 
 
 # --- HTML --------------------------------------------------------------------------------
@@ -258,31 +218,3 @@ def _failed_row(r: QuestionResult, why: str) -> str:
         cited or "—",
     ]
     return _tr(cells, raw=frozenset(range(5)))
-
-
-def quote_table(result: dict[str, Any]) -> Table:
-    """``rag eval quotes``: one row a metric, one column a system; hits/n beside each value."""
-    table = Table(
-        title=f"quotes: {result['gold']} gold quotes in {result['articles']} articles",
-        title_justify="left",
-    )
-    rows = [
-        ("direct recall", "recall", "direct"),
-        ("indirect recall", "recall", "indirect"),
-        ("precision", "precision", None),
-        ("attribution", "attribution", "all"),
-        ("  by name", "attribution", "name"),
-        ("  by pronoun", "attribution", "pronoun"),
-        ("  by role", "attribution", "role"),
-        ("  continuation", "attribution", "continuation"),
-    ]
-    table.add_column("metric")
-    for system in result["systems"]:
-        table.add_column(system["system"], justify="right")
-    for name, group, part in rows:
-        cells = [name]
-        for system in result["systems"]:
-            rate = system[group] if part is None else system[group].get(part, {})
-            cells.append(f"{fmt(rate.get('value'), 2)} ({rate.get('hits', 0)}/{rate.get('n', 0)})")
-        table.add_row(*cells)
-    return table
