@@ -165,6 +165,9 @@ _LINE_PATTERNS: list[tuple[str, str]] = [
     # Social and shopping promos: "Follow us on Facebook! Like our page ...".
     ("promo", r"follow us on (?:facebook|twitter|instagram|x|social media)\b.{0,150}"),
     ("promo", r"the product experts at reviewed have all your shopping needs covered\..*"),
+    # Copyright lines: "© 2016 The Associated Press. All rights reserved. ...", CNN's
+    # "™ & © 2016 Cable News Network, Inc., a Time Warner Company. All rights reserved."
+    ("rights", r"(?:™\s*&\s*)?(?:©|\(c\)|copyright ©?)\s*(?:\d{4}\b|[a-z]).{0,300}"),
     # Image credits left in the text: "(Image credit: Getty Images)".
     ("credits", r"\(image credit: [^)]{1,120}\)"),
 ]
@@ -219,6 +222,18 @@ def is_boilerplate(line: str) -> bool:
     return ("newsletter" in lowered or "inbox" in lowered) and bool(_NEWSLETTER_CTA.fullmatch(line))
 
 
+# The same notice ending a line of prose ("... contributed to this story. © 2016 The
+# Associated Press. All rights reserved. This material may not be published ..."): from the
+# © to the end of the line, when it says rights are reserved.
+_TRAILING_RIGHTS = re.compile(
+    r"(?<=[.!?\"')])\s+(?:™\s*&\s*)?©\s*\d{4}\b[^\n]{0,300}\ball rights reserved\b[^\n]{0,300}$",
+    re.IGNORECASE,
+)
+
+# A one-column layout table as trafilatura writes it: "| Headline |", "| |".
+_LAYOUT_CELL = re.compile(r"\|\s*([^|]*?)\s*\|")
+
+
 def strip_boilerplate(text: str) -> str:
     """Drop boilerplate lines (subscribe prompts, comment forms, ads, consent text, link lists)."""
     kept: list[str] = []
@@ -241,6 +256,8 @@ def strip_boilerplate(text: str) -> str:
         in_ad_block = False
         if "newsletter" in line:
             line = _TRAILING_CTA.sub("", line)
+        if "©" in line:
+            line = _TRAILING_RIGHTS.sub("", line)
         kept.append(line)
     return "\n".join(kept)
 
@@ -260,7 +277,17 @@ def drop_blobs(text: str) -> str:
     return _SPACES.sub(" ", _BLOB.sub("", text))
 
 
+def unwrap_layout_table(text: str) -> str:
+    """Text laid out in a one-column table ("| paragraph |" lines) as plain paragraphs;
+    a table with more than one column on any row is data and is left alone."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    if not lines or not all(_LAYOUT_CELL.fullmatch(line.strip()) for line in lines):
+        return text
+    cells = (_LAYOUT_CELL.fullmatch(line.strip()) for line in lines)
+    return "\n\n".join(cell.group(1) for cell in cells if cell and cell.group(1))
+
+
 def clean_article_text(text: str) -> str:
     """Normalize, drop data blobs and boilerplate, and normalize paragraph spacing again."""
-    text = drop_blobs(normalize_text(text))
+    text = unwrap_layout_table(drop_blobs(normalize_text(text)))
     return _BLANK_RUNS.sub("\n\n", strip_boilerplate(text)).strip()

@@ -35,7 +35,8 @@ from rag.files import (
     read_text,
     unsupported,
 )
-from rag.types import Article
+from rag.htmlpage import PageFacts, prune, repair_mojibake
+from rag.types import Article, Scalar
 
 # --- the entry point -------------------------------------------------------------------------
 
@@ -260,27 +261,44 @@ def _read_html(path: Path) -> Article:
 def html_article(
     html: str, *, path: str, url: str = "", fallback: Mapping[str, Any] | None = None
 ) -> Article:
-    """An Article from a page's HTML (trafilatura). ``url``, when given, is the page's own;
-    ``fallback`` fills the title, published, source and authors the page lacks."""
+    """An Article from a page's HTML. ``url``, when given, is the page's own; ``fallback``
+    fills the title, published, source and authors the page lacks.
+
+    The page's own headline and outlet name come from ``rag.htmlpage`` (site names taken off
+    the <title>, og:site_name, JSON-LD); furniture (comments, related stories, newsletter and
+    cookie boxes) is pruned; the text, date and authors are trafilatura's, favouring
+    precision.
+    """
     import trafilatura  # slow to import; only HTML needs it
     from trafilatura.settings import Document
 
+    page = trafilatura.load_html(html)
+    if page is None:
+        raise Unreadable("no article text found in the HTML")
+    facts = PageFacts.read(page)
+    prune(page)
     doc = trafilatura.bare_extraction(
-        html,
+        page,
         url=url or None,
         with_metadata=True,
         include_comments=False,
         include_tables=True,
         include_images=False,
         include_links=False,
+        favor_precision=True,
     )
     body = doc.text if isinstance(doc, Document) else None
     if not isinstance(doc, Document) or not body or not body.strip():
         raise Unreadable("no article text found in the HTML")
     more = fallback or {}
-    title = doc.title or more.get("title") or _html_title(html)
-    paragraphs = [p for p in normalize_text(body).split("\n") if p]
-    if paragraphs and title and paragraphs[0].lower() == normalize_text(title).lower():
+    if reason := facts.not_article(len(body)):
+        extra: dict[str, Scalar] = {"not_article": reason}
+    else:
+        extra = {}
+    title = facts.title or doc.title or more.get("title") or ""
+    paragraphs = [p for p in normalize_text(repair_mojibake(body)).split("\n") if p]
+    repeated = {normalize_text(t).lower() for t in (title, doc.title or "") if t}
+    if paragraphs and paragraphs[0].lower() in repeated:
         paragraphs = paragraphs[1:]  # trafilatura repeats the headline as the first line
     return build_article(
         path=path,
@@ -288,18 +306,15 @@ def html_article(
         text="\n\n".join(paragraphs),
         url=url or doc.url or "",
         published=doc.date or more.get("published"),
-        source=_outlet(doc.sitename or "", url, more.get("source") or ""),
-        authors=doc.author or more.get("authors"),
+        source=facts.outlet or more.get("source") or "",
+        authors=_authors_of(doc.author) or more.get("authors"),
+        extra=extra,
     )
 
 
-def _outlet(sitename: str, url: str, fallback: str) -> str:
-    """The page's site name, unless it is only the host name (trafilatura's guess) and the
-    caller knows better (a feed's title)."""
-    host = url.split("//", 1)[-1].split("/", 1)[0].lower()
-    if fallback and sitename.lower() in ("", host, host.removeprefix("www.")):
-        return fallback
-    return sitename
+def _authors_of(value: str | None) -> list[str]:
+    """trafilatura's "A; B" author string as a list."""
+    return [a.strip() for a in (value or "").split(";") if a.strip()]
 
 
 def _decode_html(path: Path) -> str:
@@ -316,15 +331,3 @@ def _decode_html(path: Path) -> str:
             except (LookupError, UnicodeDecodeError):
                 pass
         raise
-
-
-def _html_title(html: str) -> str:
-    """The page's <title>, when trafilatura found no headline."""
-    from lxml import html as lxml_html
-
-    parser = lxml_html.HTMLParser(encoding="utf-8")
-    try:
-        page = lxml_html.document_fromstring(html.encode("utf-8"), parser=parser)
-        return page.findtext(".//title") or ""
-    except Exception:  # lxml raises several types on hopeless markup
-        return ""

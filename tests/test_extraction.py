@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from conftest import ROOT
+
+from rag.clean import clean_article_text, unwrap_layout_table
+from rag.htmlpage import repair_mojibake, strip_site
+from rag.readers import html_article
+from rag.types import Article
 
 RESULT = json.loads((ROOT / "bench" / "results" / "extraction.json").read_text(encoding="utf-8"))
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -19,3 +25,111 @@ def test_readme_extraction_table_is_the_committed_bench_result() -> None:
     for name, cells in rows:
         shown = [float(c) for c in cells.split("|")]
         assert shown == [RESULT["summary"][name][c] for c in COLUMNS], name
+
+
+# --- the reader on real pages (newspaper4k's test pages in tests/fixtures/web) ---------------
+
+WEB = ROOT / "tests" / "fixtures" / "web"
+
+
+def _read(name: str) -> Article:
+    return html_article((WEB / f"{name}.html").read_text(encoding="utf-8"), path=name)
+
+
+@pytest.mark.parametrize(
+    ("page", "title", "outlet"),
+    [
+        ("cnn_article", "After storm, forecasters see smooth sailing for Thanksgiving", "CNN"),
+        (
+            "yna_co_kr",
+            "N. Korea slams S. Korea for joint military drill, warns of consequences",
+            "Yonhap News Agency",
+        ),
+        ("chinese_article_002", "短缺药品保供稳价 全力保障临床用药需求", "新华网"),
+        (
+            "spanish_article",
+            "Anticorrupción decidirá en Madrid si recurre la imputación de la Infanta",
+            "Ultima Hora Mallorca",
+        ),
+        ("time_001", "James Hansen Calls for Geoengineering as a Climate Solution", "TIME"),
+        (
+            "article_with_br",
+            "'The American friends': New court files expose Sheldon Adelson's security team"
+            " involved in US spy operation against Julian Assange",
+            "Sott.net",
+        ),
+    ],
+)
+def test_titles_lose_the_site_name_and_outlets_are_names(
+    page: str, title: str, outlet: str
+) -> None:
+    article = _read(page)
+    assert (article.title, article.source) == (title, outlet)
+
+
+def test_related_links_and_comments_are_not_article_text() -> None:
+    time_text = _read("time_001").text
+    assert "James Hansen" in time_text
+    assert "The Best Inventions of 2023" not in time_text
+    assert "Worth Your Time" not in time_text
+    spanish = _read("spanish_article").text
+    assert "Anticorrupción" in spanish and "Hace 28 minutos" not in spanish
+
+
+def test_non_english_cookie_and_newsletter_boxes_are_dropped() -> None:
+    text = _read("latvian_article").text
+    assert "Norvēģijā" in text or "nogruvum" in text
+    assert "sīkdatnes" not in text  # the cookie banner
+    assert "Piesakies LSM pasta" not in text  # the newsletter box
+
+
+def test_copyright_notices_are_dropped_whole_lines_and_line_endings() -> None:
+    text = (
+        "The storm passed on Monday.\n\n"
+        "™ & © 2016 Cable News Network, Inc., a Time Warner Company. All rights reserved.\n\n"
+        "Writers in Kabul contributed to this story. © 2016 The Associated Press. All rights"
+        " reserved. This material may not be published, broadcast, rewritten or redistributed."
+    )
+    assert clean_article_text(text) == (
+        "The storm passed on Monday.\n\nWriters in Kabul contributed to this story."
+    )
+    kept = "The court ruled that © marks do not make a work protected. All rights reserved, he said"
+    assert clean_article_text(kept) == kept
+
+
+def test_a_one_column_layout_table_is_plain_paragraphs() -> None:
+    assert unwrap_layout_table("| Headline here |\n\n| First paragraph. |\n\n| |") == (
+        "Headline here\n\nFirst paragraph."
+    )
+    data = "| Team | Points |\n| Roma | 12 |"
+    assert unwrap_layout_table(data) == data
+
+
+@pytest.mark.parametrize(
+    ("title", "head", "site"),
+    [
+        ("Headline here | CNN Politics", "Headline here", "CNN Politics"),
+        ("A story -- Puppet Masters -- Sott.net", "A story", "Sott.net"),
+        (
+            "短缺药品保供稳价 全力保障临床用药需求-新华网",
+            "短缺药品保供稳价 全力保障临床用药需求",
+            "新华网",
+        ),
+        ("Man dies of Covid-19", "Man dies of Covid-19", ""),
+        (
+            "Let me Google that: food-related searches",
+            "Let me Google that: food-related searches",
+            "",
+        ),
+    ],
+)
+def test_strip_site(title: str, head: str, site: str) -> None:
+    assert strip_site(title) == (head, site)
+
+
+def test_mojibake_is_repaired() -> None:
+    assert (
+        repair_mojibake("Trump\u00e2\u0080\u0099s and\u00c2\u00a0drones")
+        == "Trump\u2019s and\u00a0drones"
+    )
+    assert repair_mojibake("Café à Paris") == "Café à Paris"
