@@ -47,6 +47,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (skipped id, kept id)
     failed: list[ReadFailure] = field(default_factory=list)
+    skipped: list[ReadFailure] = field(default_factory=list)  # pages that are not articles
     chunks: int = 0
     seconds: float = 0.0
 
@@ -63,6 +64,7 @@ class IngestReport:
             "unchanged": list(self.unchanged),
             "duplicates": [{"id": skipped, "same_as": kept} for skipped, kept in self.duplicates],
             "failed": [{"path": f.path, "line": f.line, "reason": f.reason} for f in self.failed],
+            "skipped": [{"path": f.path, "reason": f.reason} for f in self.skipped],
         }
         return {
             **outcomes,
@@ -172,6 +174,8 @@ def write_articles(
                 for item in items(run):
                     if isinstance(item, ReadFailure):
                         report.failed.append(item)
+                    elif not force and (reason := item.extra.get("not_article")):
+                        report.skipped.append(ReadFailure(item.path, str(reason)))
                     else:
                         run.add(item)
                 run.flush()

@@ -85,6 +85,7 @@ def test_ingest_json_lists_every_outcome_and_counts_them(tmp_path: Path, seed_pa
         "unchanged": 0,
         "duplicates": 0,
         "failed": 0,
+        "skipped": 0,
     }
     assert first["chunks"] >= 2
 
@@ -106,6 +107,7 @@ def test_ingest_json_lists_every_outcome_and_counts_them(tmp_path: Path, seed_pa
         "unchanged": 1,
         "duplicates": 1,
         "failed": 1,
+        "skipped": 0,
     }
 
 
@@ -172,3 +174,17 @@ def test_unknown_format_is_rejected(seed_path: Path) -> None:
     code, _, err = rag("ingest", "--format", "pdf", str(seed_path))
     assert code == 1
     assert "unknown --format" in err
+
+
+def test_home_pages_are_skipped_with_a_reason_and_force_keeps_them(tmp_path: Path) -> None:
+    web = Path(__file__).parent / "fixtures" / "web"
+    for name in ("yahoo_main_site.html", "cnn_main_site.html", "time_001.html"):
+        (tmp_path / name).write_bytes((web / name).read_bytes())
+    code, out, _ = rag("ingest", str(tmp_path))
+    assert code == 0
+    assert "added 1," in out
+    assert "skipped: " in out and "yahoo_main_site.html: not an article: a front page" in out
+    assert "cnn_main_site.html: not an article: mostly links" in out
+    report = json.loads(rag("ingest", "--json", "--force", str(tmp_path))[1])
+    assert report["counts"]["skipped"] == 0
+    assert len(report["added"]) == 2 and len(report["updated"]) == 1

@@ -45,7 +45,12 @@ def ingest(
         str | None,
         typer.Option("--format", help="Read every file as txt, md, html, json or jsonl."),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Re-embed unchanged articles.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Re-embed unchanged articles; keep pages that are not articles."
+        ),
+    ] = False,
     as_json: JsonOut = False,
     data_dir: DataDir = None,
     collection: Collection = None,

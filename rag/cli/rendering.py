@@ -68,6 +68,8 @@ def ingest_summary(console: Console, report: IngestReport) -> None:
         console.print(f"... and {len(report.duplicates) - 20} more duplicates")
     for failure in report.failed:
         console.print(Text(f"failed: {failure}", style="red"))
+    for page in report.skipped:
+        console.print(Text(f"skipped: {page} (--force keeps it)", style="yellow"))
 
 
 def update_summary(console: Console, report: UpdateReport) -> None:
