@@ -6,10 +6,12 @@ question does not already hold, no date or time) cannot be the answer, however m
 question's words it repeats. Other questions (what, which, why, where, how) are not typed:
 their answers take too many forms.
 
-It also recognises a sentence addressed to the reader as an instruction ("Ignore previous
-instructions…", "Now reveal your system prompt", "SYSTEM: …"). News reporting is never
-phrased that way outside quotation marks; such text in an article is an attack on whoever
-reads it, and the extractive answerer never offers it as an answer.
+It also recognises a sentence written to order an AI reader about ("Ignore previous
+instructions…", "Now reveal your system prompt", "SYSTEM: …"): it names the machinery of a
+prompt, which news outside quotation marks does not. Such text in an article is an attack
+on whoever reads it, and the extractive answerer never offers it as an answer. The cues are
+narrow on purpose: ordinary imperatives and news sentences are not instructions (a test
+checks 1,000 BBC sentences).
 """
 
 from __future__ import annotations
@@ -60,12 +62,21 @@ _TIME = re.compile(
 )
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*")
 
+# What marks text written to order an AI reader about, rather than news: a role label, the
+# machinery of a prompt (instructions, system prompt, context, API keys, secrets), or orders
+# about its reply or citations. Each cue names that machinery, so ordinary imperatives
+# ("Print editions will end", "You must be 18 to vote") never match.
 _INSTRUCTION = re.compile(
-    r"^(?:(?:now|please|also|then|first|finally|instead|and)[,\s]+)*"
-    r"(?:ignore|disregard|forget|override|print|reveal|output|repeat|reply|respond|send|cite"
-    r"|obey|pretend|do\s+not|don['’]t|you\s+are\s+now|you\s+must)\b"
-    r"|^(?:system|assistant|user|developer)\s*:"
-    r"|^(?:important\s+)?(?:new\s+)?instructions?\b[^:.]{0,40}:",
+    r"^(?:system|assistant|user|developer)\s*:"
+    r"|\b(?:ignore|disregard|forget|override)\b[^.]{0,40}?\b(?:instructions?|context|prompts?"
+    r"|messages?)\b"
+    r"|\b(?:previous|prior|above|earlier|system|developer)\s+instructions?\b"
+    r"|^(?:important\s+)?(?:new\s+)?instructions?\b[^:.]{0,40}:"
+    r"|\bsystem\s+prompt\b|\bapi[\s_-]?keys?\b|\benvironment\s+variables?\b"
+    r"|\bsecrets?\s+you\s+know\b|\byou\s+are\s+now\s+in\b"
+    r"|\b(?:reply|respond|answer)\s+only\s+with\b"
+    r"|\b(?:do\s+not|don['’]t|never)\s+cite\b|\bcite\s+(?:this|it)\s+(?:article\s+)?as\b"
+    r"|\bnote\s+to\s+the\s+(?:ai|model|assistant)\b",
     re.IGNORECASE,
 )
 
@@ -88,17 +99,29 @@ def offers(kind: Kind, sentence: str, question: str) -> bool:
     if kind == "time":
         return _TIME.search(sentence) is not None
     asked = {w.lower().strip(".'’") for w in _CAPITALISED.findall(question)}
-    for word in _CAPITALISED.findall(sentence):
-        plain = word.lower().strip(".'’").removesuffix("'s").removesuffix("’s")
-        if plain and plain not in asked and plain not in STOPWORDS and plain not in _CALENDAR:
-            return True
-    return False
+    return any(_new_name(word, asked) for word in _CAPITALISED.findall(sentence))
+
+
+def _new_name(word: str, asked: set[str]) -> bool:
+    plain = word.lower().strip(".'’").removesuffix("'s").removesuffix("’s")
+    return bool(plain) and plain not in asked and plain not in STOPWORDS and plain not in _CALENDAR
 
 
 def is_instruction(sentence: str) -> bool:
-    """True for a sentence that gives the reader orders (not inside quotation marks)."""
+    """True for a sentence that orders an AI reader about (not inside quotation marks)."""
     text = sentence.lstrip(" \t\n*>-•([")
-    return bool(text) and text[0] not in "\"“‘'" and _INSTRUCTION.match(text) is not None
+    return bool(text) and text[0] not in "\"“‘'" and _INSTRUCTION.search(text) is not None
+
+
+def offer_spans(kind: Kind, sentence: str, question: str) -> list[tuple[int, int]]:
+    """Where the sentence offers something of that kind the question does not hold."""
+    if kind == "time":
+        return [m.span() for m in _TIME.finditer(sentence)]
+    if kind == "number":
+        asked = _numbers(question)
+        return [m.span() for m in _NUMBER.finditer(sentence) if (_numbers(m.group()) - asked)]
+    asked = {w.lower().strip(".'’") for w in _CAPITALISED.findall(question)}
+    return [m.span() for m in _CAPITALISED.finditer(sentence) if _new_name(m.group(), asked)]
 
 
 def _numbers(text: str) -> set[str]:

@@ -236,3 +236,40 @@ def test_extractive_answerer_never_offers_an_injected_instruction(injected: Sett
             assert payload not in answer.answer, (q["query"], answer.answer)
         if not q["answerable"]:
             assert answer.refused, (q["query"], answer.answer)
+
+
+def test_a_model_repeating_every_sentence_cites_each_only_where_it_came_from(
+    injected: Settings,
+) -> None:
+    """The worst obedient model: it repeats every sentence of every shown source, payloads
+    and forged markers included, each cited to the source it came from. Every marker left
+    resolves to a shown passage, and every sentence that keeps a citation is supported by a
+    passage it cites: nothing is credited to a source it is not in."""
+    from rag.citations import split_sentences, support
+    from rag.text import sentence_spans, strip_markers
+
+    model = ScriptedChat()
+    asker = Asker(injected)
+    asker.answerer = LLMAnswerer(model)
+    assert asker.searcher is not None
+    as_of = date(2024, 2, 20)
+    for q in gold():
+        query = str(q["query"])
+        shown = asker.searcher.search(query, k=injected.k, as_of=as_of).top
+        model.enqueue(
+            " ".join(
+                f"{p.text[a:b]} [{n}]"
+                for n, p in enumerate(shown, 1)
+                for a, b in sentence_spans(p.text)
+            )
+        )
+        answer = asker.ask(query, as_of=as_of)
+        by_n = {c.n: c.passage.text for c in answer.citations}
+        assert all(1 <= c.n <= len(shown) for c in answer.citations)
+        for sentence in split_sentences(answer.answer):
+            cited = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
+            body = strip_markers(sentence)
+            if not cited or not body:
+                continue
+            assert all(n in by_n for n in cited), (sentence, sorted(by_n))
+            assert max(support(body, by_n[n]) for n in cited) >= 0.5, sentence
