@@ -55,6 +55,21 @@ class ArticleInfo:
 
 
 @dataclass
+class ShownArticle:
+    """One stored article as it is searched: its metadata and its whole cleaned text."""
+
+    article_id: str
+    title: str
+    source: str
+    published: str | None
+    url: str
+    authors: list[str]
+    path: str
+    text: str
+    chunks: int
+
+
+@dataclass
 class StoreStats:
     """What ``rag stats`` shows: counts, where the store is, and the model that built it."""
 
@@ -335,7 +350,8 @@ class ChunkStore:
 
     def article_text(self, article_id: str) -> str:
         """An article's cleaned text, put back together from its chunks (chunk offsets are
-        offsets into it; a gap the splitter dropped between chunks is whitespace)."""
+        offsets into it; a gap the splitter dropped between chunks is whitespace, a paragraph
+        break when it is two characters long)."""
         pieces = sorted(
             (int(meta.get("start", 0)), text) for _, text, meta in self.iter_articles([article_id])
         )
@@ -343,12 +359,33 @@ class ChunkStore:
         length = 0
         for start, text in pieces:
             if start > length:
-                out.append(" " * (start - length))
+                # cleaned text never holds two spaces, so a two-character gap was a
+                # paragraph break; a one-character gap is taken for a space
+                out.append("\n\n" if start - length == 2 else " " * (start - length))
                 length = start
             if start + len(text) > length:
                 out.append(text[length - start :])
                 length = start + len(text)
         return "".join(out)
+
+    def show(self, article_id: str) -> ShownArticle:
+        """A stored article's metadata and cleaned text; StoreError when there is none."""
+        rows = list(self.iter_articles([article_id]))
+        if not rows:
+            raise StoreError(f"no article with id {article_id} (see 'rag list')")
+        meta = next((m for _, _, m in rows if int(m.get("chunk_index", 0)) == 0), rows[0][2])
+        authors = str(meta.get("authors", ""))
+        return ShownArticle(
+            article_id=article_id,
+            title=str(meta.get("title", "")),
+            source=str(meta.get("source", "")),
+            published=str(meta.get("published") or "") or None,
+            url=str(meta.get("url", "")),
+            authors=[a for a in authors.split(", ") if a],
+            path=str(meta.get("path", "")),
+            text=self.article_text(article_id),
+            chunks=len(rows),
+        )
 
     def iter_chunks(self, include_text: bool = True) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Every (chunk_id, text, metadata), page by page."""

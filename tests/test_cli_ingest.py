@@ -188,3 +188,54 @@ def test_home_pages_are_skipped_with_a_reason_and_force_keeps_them(tmp_path: Pat
     report = json.loads(rag("ingest", "--json", "--force", str(tmp_path))[1])
     assert report["counts"]["skipped"] == 0
     assert len(report["added"]) == 2 and len(report["updated"]) == 1
+
+
+def test_show_prints_the_stored_article_as_it_is_searched(seeded: str, seed_path: Path) -> None:
+    from rag.readers import read_path
+    from rag.types import Article
+
+    [article] = [a for a in read_path(seed_path) if isinstance(a, Article)]
+    code, out, _ = rag("show", "--json", seeded)
+    assert code == 0
+    shown = json.loads(out)
+    assert list(shown) == [
+        "article_id",
+        "title",
+        "source",
+        "published",
+        "url",
+        "authors",
+        "path",
+        "text",
+        "chunks",
+    ]
+    assert shown["article_id"] == seeded == article.article_id
+    assert shown["text"] == article.text
+    assert (shown["title"], shown["source"], shown["published"]) == (
+        article.title,
+        article.source,
+        article.published,
+    )
+    assert shown["authors"] == article.authors and shown["path"] == article.path
+    assert shown["chunks"] >= 2
+    code, out, _ = rag("show", seeded)
+    assert code == 0 and article.title in out and article.text.split("\n")[0] in out
+    code, out, err = rag("show", "no-such-id")
+    assert code == 1 and "no article with id no-such-id" in out + err
+
+
+def test_show_help_has_an_example() -> None:
+    assert "Example: rag show" in rag("show", "--help")[1]
+
+
+def test_show_keeps_paragraph_breaks_between_chunks(tmp_path: Path) -> None:
+    from rag.readers import read_path
+    from rag.types import Article
+
+    page = tmp_path / "time_001.html"
+    page.write_bytes((Path(__file__).parent / "fixtures" / "web" / "time_001.html").read_bytes())
+    [article] = [a for a in read_path(page) if isinstance(a, Article)]
+    assert rag("ingest", str(page))[0] == 0
+    shown = json.loads(rag("show", "--json", article.article_id)[1])
+    assert shown["chunks"] > 2
+    assert shown["text"] == article.text

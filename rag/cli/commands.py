@@ -109,6 +109,35 @@ def list_articles(
 
 
 @app.command()
+def show(
+    article_id: Annotated[
+        str, typer.Argument(metavar="ID", help="An article id (see 'rag list').")
+    ],
+    as_json: JsonOut = False,
+    data_dir: DataDir = None,
+    collection: Collection = None,
+    chroma_url: ChromaUrl = None,
+) -> None:
+    """Show a stored article as it is searched: metadata and the whole cleaned text.
+
+    Example: rag show url-3f2a9c0d1e5b7a64 --json
+    """
+    read_only_command()
+    with errors():
+        from dataclasses import asdict
+
+        from rag.cli.rendering import print_article
+        from rag.store import ChunkStore
+
+        settings = settings_from(data_dir=data_dir, collection=collection, chroma_url=chroma_url)
+        shown = ChunkStore.open(settings).show(article_id)
+        if as_json:
+            console.print_json(json.dumps(asdict(shown)))
+        else:
+            print_article(console, shown)
+
+
+@app.command()
 def remove(
     ids: Annotated[list[str], typer.Argument(help="Article ids (see 'rag list').")],
     data_dir: DataDir = None,

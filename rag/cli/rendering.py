@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from rag.feeds import FeedInfo, UpdateReport
     from rag.ingest import IngestReport
     from rag.quotes.index import StoredQuote
-    from rag.store import ArticleInfo
+    from rag.store import ArticleInfo, ShownArticle
     from rag.types import Answer, Citation
 
 
@@ -53,6 +53,25 @@ def print_sources(console: Console, answer: Answer, *, passages: bool = True) ->
         if passages:
             console.print(passage_text(citation), soft_wrap=False)
             console.print()
+
+
+def print_article(console: Console, shown: ShownArticle) -> None:
+    """A stored article: a header of its metadata, then its text."""
+    console.print(Text(shown.title or "(no title)", style="bold"))
+    fields = [
+        ("id", shown.article_id),
+        ("source", shown.source),
+        ("published", shown.published or ""),
+        ("authors", ", ".join(shown.authors)),
+        ("url", shown.url),
+        ("path", shown.path),
+        ("chunks", str(shown.chunks)),
+    ]
+    for name, value in fields:
+        if value:
+            console.print(Text(f"{name:10} {value}", style="dim"))
+    console.print()
+    console.print(shown.text, markup=False, highlight=False)
 
 
 def ingest_summary(console: Console, report: IngestReport) -> None:
