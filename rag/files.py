@@ -202,7 +202,8 @@ def open_regular(path: Path, limit: int | None) -> IO[bytes]:
             raise Unreadable(f"not a regular file: {_KINDS.get(kind, 'a special file')}")
         if limit is not None and info.st_size > limit:
             raise Unreadable(
-                f"file too large ({info.st_size / MB:.1f} MB; the limit is {limit // MB} MB)"
+                f"file too large ({info.st_size:,} bytes; the limit is {limit // MB} MB,"
+                f" {limit:,} bytes)"
             )
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
 
 from rag.clean import clean_article_text, unwrap_layout_table
+from rag.files import ReadFailure
 from rag.htmlpage import repair_mojibake, strip_site
-from rag.readers import html_article
+from rag.readers import html_article, read_path
 from rag.types import Article
 
 RESULT = json.loads((ROOT / "bench" / "results" / "extraction.json").read_text(encoding="utf-8"))
@@ -133,3 +137,25 @@ def test_mojibake_is_repaired() -> None:
         == "Trump\u2019s and\u00a0drones"
     )
     assert repair_mojibake("Café à Paris") == "Café à Paris"
+
+
+def test_only_rags_own_line_reports_a_page_without_text(tmp_path: Path) -> None:
+    page = tmp_path / "words.html"
+    page.write_text("just some words", encoding="utf-8")
+    exe = Path(sys.executable).parent / "rag"
+    args = ["ingest", str(page), "--data-dir", str(tmp_path / "store"), "--embedding", "hash"]
+    done = subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert "words.html: no article text found in the HTML" in done.stdout + done.stderr
+    assert "trafilatura" not in done.stderr and "ERROR" not in done.stderr
+
+
+def test_a_file_over_the_size_limit_says_its_exact_size(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    with big.open("wb") as handle:
+        handle.truncate(52_475_793)
+    [failure] = list(read_path(big))
+    assert isinstance(failure, ReadFailure)
+    assert (
+        failure.reason == "file too large (52,475,793 bytes; the limit is 50 MB, 52,428,800 bytes)"
+    )

@@ -350,7 +350,9 @@ def test_file_too_large_for_a_single_article(tmp_path: Path) -> None:
     path = tmp_path / "huge.html"
     with path.open("wb") as handle:
         handle.truncate(51 * 1024 * 1024)  # sparse: no 51 MB written
-    assert failure_of(path).reason == "file too large (51.0 MB; the limit is 50 MB)"
+    assert failure_of(path).reason == (
+        "file too large (53,477,376 bytes; the limit is 50 MB, 52,428,800 bytes)"
+    )
 
 
 def test_ten_megabyte_line_works(tmp_path: Path) -> None:

@@ -32,6 +32,10 @@ app = typer.Typer(
 )
 # wordllama calls logging.basicConfig(level=INFO) on import; configure logging first
 logging.basicConfig(level=logging.WARNING)
+# trafilatura and its helpers log their complaints about a page ("ERROR:trafilatura.utils:
+# parsed tree length: 0 ..."); rag reports the page in one line of its own
+for _name in ("trafilatura", "htmldate", "courlan", "justext"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL + 1)
 # piped output is not wrapped at 80 columns (scripts and pipes get whole lines)
 console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
 err = Console(stderr=True, highlight=False)
