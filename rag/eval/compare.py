@@ -31,6 +31,13 @@ class MetricDelta:
     gated: bool
     drop: float | None  # how far it moved the wrong way (positive = worse)
 
+    def describe(self) -> str:
+        """What happened, in words: a rate that should fall but rose says it rose."""
+        moved = "rose" if (self.b or 0.0) > (self.a or 0.0) else "fell"
+        a = "none" if self.a is None else f"{self.a:.3f}"
+        b = "none" if self.b is None else f"{self.b:.3f}"
+        return f"{self.name} {moved} from {a} to {b} (worse by {self.drop or 0.0:.3f})"
+
 
 @dataclass
 class Flip:
