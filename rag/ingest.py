@@ -31,7 +31,7 @@ from rag.files import ReadFailure, expand_paths
 from rag.quotes.extract import extract_quotes
 from rag.readers import read_path
 from rag.settings import Settings
-from rag.store import ChunkStore, StoredArticle, date_number
+from rag.store import ChunkStore, StoredArticle, date_number, require_store
 from rag.types import Article
 
 BATCH = 256
@@ -498,6 +498,7 @@ def _rows(items: list[StoredArticle], vocab: Vocab) -> list[Row]:
 
 def remove(article_ids: list[str], settings: Settings) -> tuple[list[str], list[str]]:
     """Remove articles by id; returns (removed, not found)."""
+    require_store(settings)  # before the lock file, which would create the data dir
     with write_lock(settings):
         store = ChunkStore.open(settings)
         present = store.existing(article_ids)

@@ -52,6 +52,10 @@ class ArticleInfo:
     path: str
     content_hash: str
     chunks: int
+    section: str = ""  # the article's category or section, when its source gave one
+
+
+SECTION_KEYS = ("x_category", "x_section", "x_categories")
 
 
 @dataclass
@@ -78,7 +82,8 @@ class StoreStats:
     articles: int
     chunks: int
     embedding: str
-    size_bytes: int | None  # None for a Chroma server
+    size_bytes: int | None  # the whole embedded store on disk; None for a Chroma server
+    collections: int  # collections sharing that store (its size is theirs together)
 
 
 @dataclass
@@ -135,6 +140,15 @@ def _client(settings: Settings) -> ClientAPI:
         raise StoreError(f"cannot open the Chroma store at {describe(settings)}: {exc}") from exc
 
 
+def require_store(settings: Settings) -> None:
+    """Refuse, without creating anything, an embedded store that does not exist (a typo)."""
+    if not settings.server_mode and not settings.store_dir.is_dir():
+        raise StoreError(
+            f"no articles yet: nothing is stored at {settings.store_dir} (check --data-dir, "
+            "or run 'rag ingest PATH' first)"
+        )
+
+
 def folder_size(folder: Path) -> int:
     """Bytes in the files under a folder."""
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
@@ -184,7 +198,12 @@ class ChunkStore:
     def open(
         cls, settings: Settings, embedding_name: str | None = None, *, create: bool = False
     ) -> ChunkStore:
-        """Open the collection; create it when asked; refuse a different embedding model."""
+        """Open the collection; create it when asked; refuse a different embedding model.
+
+        Without ``create`` nothing is written: a data dir that does not exist (a typo) is
+        reported, not made."""
+        if not create:
+            require_store(settings)
         client = _client(settings)
         try:
             if create:
@@ -453,6 +472,7 @@ class ChunkStore:
                 path=str(meta.get("path", "")),
                 content_hash=str(meta.get("content_hash", "")),
                 chunks=int(meta.get("n_chunks", 0)),
+                section=next((str(meta[k]) for k in SECTION_KEYS if meta.get(k)), ""),
             )
             for meta in self._iter_first_chunks()
         ]
@@ -497,6 +517,7 @@ class ChunkStore:
             chunks=self.count(),
             embedding=self.embedding_name,
             size_bytes=None if server else folder_size(self.settings.store_dir),
+            collections=len(self.client.list_collections()),
         )
 
     def get_chunks(self, chunk_ids: Sequence[str], near: np.ndarray | None = None) -> list[Passage]:
