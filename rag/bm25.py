@@ -110,6 +110,14 @@ class BM25Index:
     chunk_ids: list[str]
     article_ids: list[str]
     published: np.ndarray  # YYYYMMDD ints, 0 = unknown
+
+    def dated_counts(self) -> tuple[int, int]:
+        """(articles, undated articles) in the index."""
+        dated: dict[str, bool] = {}
+        for article_id, day in zip(self.article_ids, self.published.tolist(), strict=True):
+            dated[article_id] = day > 0
+        return len(dated), sum(1 for d in dated.values() if not d)
+
     sources: list[str]  # lowercase outlet names
     model: bm25s.BM25 | None
     vocab: list[str] = field(default_factory=list)

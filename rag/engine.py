@@ -41,8 +41,14 @@ from rag.retrieve import (
     to_node,
 )
 from rag.settings import Settings
+from rag.text import likely_english
 from rag.types import Answer, Passage
 
+NOT_ENGLISH = (
+    "the question does not look English: the default embedding (WordLlama) and the "
+    "extractive answerer work in English only; ask in English, or use an OpenAI-compatible "
+    "model and embedding"
+)
 EXTRACTIVE_NOTE = "extractive answer (no LLM configured): sentences quoted from the articles"
 
 
@@ -357,9 +363,23 @@ class Asker:
         on_token: OnToken | None = None,
     ) -> Answer:
         """One cited answer."""
-        return self.engine.answer(
+        answer = self.engine.answer(
             Question(question, as_of=as_of, filters=filters, k=k, mode=mode, on_token=on_token)
         )
+        if not answer.retrieved and filters and filters.describe() != "none":
+            answer.warnings.insert(0, self._nothing_matches(filters))
+        elif answer.refused and not likely_english(question):
+            answer.warnings.insert(0, NOT_ENGLISH)
+        return answer
+
+    def _nothing_matches(self, filters: Filters) -> str:
+        """Why a filtered question saw no passage: the filters left nothing."""
+        note = f"no stored article matches the filters ({filters.describe()})"
+        if filters.since or filters.until:
+            total, undated = self.searcher.bm25().dated_counts()
+            if undated:
+                note += f"; {undated} of {total} articles have no date and date filters skip them"
+        return note
 
 
 def ask(

@@ -309,3 +309,15 @@ def normalize_number(token: str) -> str:
     whole, _, fraction = token.replace(",", "").partition(".")
     whole, fraction = whole.lstrip("0") or "0", fraction.rstrip("0")
     return f"{whole}.{fraction}" if fraction else whole
+
+
+def likely_english(text: str) -> bool:
+    """False for text that is plainly not English: mostly non-Latin letters, or four or more
+    words with no English function word among them."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return True
+    if sum(1 for c in letters if c.isascii()) / len(letters) < 0.5:
+        return False
+    tokens = [w.lower() for w in words(text)]
+    return len(tokens) < 4 or any(t in STOPWORDS for t in tokens)
