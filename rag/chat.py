@@ -24,6 +24,7 @@ from rag.errors import RagError
 from rag.followup import Turn, fallback_condense, first_line, plausible_rewrite
 from rag.llm import ChatModel
 from rag.retrieve import Filters
+from rag.settings import MAX_K, MIN_K
 from rag.text import clip, strip_markers
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ COMMANDS: dict[str, str] = {
     "/as-of DATE": "answer as of DATE; resolves 'this week' etc. ('off' = today)",
     "/filters [clear]": "show the filters and settings, or clear the filters",
     "/k N": "passages shown to the answerer",
-    "/llm NAME": "switch answerer: extractive, openai[:MODEL], local[:PATH.gguf], scripted",
+    "/llm NAME": "switch answerer: extractive, openai[:MODEL], local[:NAME or PATH.gguf]",
     "/new": "forget the conversation (filters stay)",
     "/save FILE": "write the conversation as Markdown, with sources",
     "/exit": "leave (Ctrl-D works too)",
@@ -245,8 +246,8 @@ class ChatSession:
 
     def cmd_k(self, arg: str) -> None:
         """Passages shown to the answerer."""
-        if not arg.isdigit() or not 1 <= int(arg) <= 50:
-            self.view.error("usage: /k N with N a whole number from 1 to 50")
+        if not arg.isdigit() or not MIN_K <= int(arg) <= MAX_K:
+            self.view.error(f"usage: /k N with N a whole number from {MIN_K} to {MAX_K}")
             return
         self.k = int(arg)
         self.view.info(f"k {self.k}")

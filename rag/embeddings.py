@@ -178,5 +178,5 @@ def get_embedder(settings: Settings) -> Embedder:
         return HashEmbedder(int(arg) if arg else 64)
     raise ConfigError(
         f"unknown embedding backend {settings.embedding!r} "
-        "(choose wordllama, minilm, openai[:MODEL] or hash)"
+        "(choose wordllama, minilm or openai[:MODEL])"
     )

@@ -19,6 +19,7 @@ from rag.errors import ConfigError
 
 APP_NAME = "rag-news"
 CONFIG_ENV = "RAG_CONFIG"
+MIN_K, MAX_K = 1, 50  # passages shown to the answerer: one rule for --k, RAG_K and /k
 
 
 def default_data_dir() -> Path:
@@ -104,7 +105,7 @@ class Settings:
     embedding: str = setting(
         "RAG_EMBEDDING",
         "wordllama",
-        "Embedding backend: wordllama, minilm, openai[:MODEL], hash (test twin).",
+        "Embedding backend: wordllama, minilm, openai[:MODEL].",
         flag="--embedding",
     )
     chunk_size: int = setting("RAG_CHUNK_SIZE", 200, "Chunk size in tokens (words and marks).")
@@ -113,7 +114,7 @@ class Settings:
     llm: str = setting(
         "RAG_LLM",
         "auto",
-        "Answerer: auto, extractive, openai[:MODEL], local[:PATH.gguf], scripted (test twin).",
+        "Answerer: auto, extractive, openai[:MODEL], local[:NAME or PATH.gguf].",
         flag="--llm",
     )
     openai_model: str = setting("RAG_OPENAI_MODEL", "gpt-4.1-mini", "Default OpenAI chat model.")
@@ -186,8 +187,8 @@ class Settings:
             raise ConfigError("chunk_size must be at least 16 tokens")
         if not 0 <= self.chunk_overlap < self.chunk_size:
             raise ConfigError("chunk_overlap must be between 0 and chunk_size - 1")
-        if self.k < 1:
-            raise ConfigError("k must be at least 1")
+        if not MIN_K <= self.k <= MAX_K:
+            raise ConfigError(f"k must be a whole number from {MIN_K} to {MAX_K}")
         if self.llm_threads < 0:
             raise ConfigError("llm_threads must be 0 (automatic) or more")
         if self.timeout <= 0:

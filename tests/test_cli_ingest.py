@@ -119,14 +119,17 @@ def test_bad_inputs_fail_one_by_one_and_good_files_still_ingest(
     (tmp_path / "bad.jsonl").write_text(
         '{"id": "x", "title": "T", "text": "Body text here."}\n{oops\n'
     )
-    code, out, _ = rag(
+    code, out, err = rag(
         "ingest", str(seed_path), str(tmp_path / "empty.txt"), str(tmp_path / "binary.txt"),
         str(tmp_path / "bad.jsonl"), str(tmp_path / "missing.txt"), str(tmp_path / "x.docx"),
     )  # fmt: skip
     assert code == 1
     assert "added 2" in out and "failed 5" in out
-    assert "empty.txt" in out and "binary.txt" in out and "bad.jsonl:2" in out
-    assert "missing.txt" in out and "x.docx" in out
+    # each failure is a diagnostic: on stderr, one line each, none on stdout
+    failed = [line for line in err.splitlines() if line.startswith("failed: ")]
+    assert len(failed) == 5 and "failed: " not in out
+    assert "empty.txt" in err and "binary.txt" in err and "bad.jsonl:2" in err
+    assert "missing.txt" in err and "x.docx" in err
     assert len(json.loads(rag("list", "--json")[1])) == 2
 
 

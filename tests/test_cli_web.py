@@ -56,11 +56,11 @@ def test_ingest_mixes_paths_and_urls_and_reports_each_failure(
     web: WebServer, seed_path: Path
 ) -> None:
     web.add("/missing.html", Route(status=404))
-    code, out, _ = rag("ingest", str(seed_path), web.page("/a.html", ARTICLE),
-                       web.url + "/missing.html")  # fmt: skip
+    code, out, err = rag("ingest", str(seed_path), web.page("/a.html", ARTICLE),
+                         web.url + "/missing.html")  # fmt: skip
     assert code == 1
     assert "added 2," in out and "failed 1" in out
-    assert f"failed: {web.url}/missing.html: HTTP 404 Not Found" in out
+    assert f"failed: {web.url}/missing.html: HTTP 404 Not Found" in err
 
 
 def test_private_urls_are_refused_unless_allowed(
@@ -68,9 +68,9 @@ def test_private_urls_are_refused_unless_allowed(
 ) -> None:
     monkeypatch.delenv("RAG_ALLOW_PRIVATE_URLS")
     url = web.page("/a.html", ARTICLE)
-    code, out, _ = rag("ingest", url)
+    code, _, err = rag("ingest", url)
     assert code == 1
-    assert f"failed: {url}: refused: 127.0.0.1 is a private or local address" in out
+    assert f"failed: {url}: refused: 127.0.0.1 is a private or local address" in err
     assert web.requests == []
     code, out, _ = rag("ingest", "--allow-private-urls", url)
     assert code == 0 and "added 1" in out
@@ -102,10 +102,10 @@ def test_update_with_a_failing_page_exits_1_and_names_it(web: WebServer) -> None
     site.add(1)
     web.add("/gone.html", Route(status=410))
     rag("feeds", "add", site.feed_url)
-    code, out, _ = rag("feeds", "update")
+    code, out, err = rag("feeds", "update")
     assert code == 1
     assert "added 1, updated 0, failed 1" in out
-    assert f"failed: {web.url}/gone.html: HTTP 410 Gone" in out
+    assert f"failed: {web.url}/gone.html: HTTP 410 Gone" in err
 
 
 def _state(data: Path) -> dict[str, int]:

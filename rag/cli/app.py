@@ -24,12 +24,36 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="rag",
-    help="Ask questions of a pile of news articles and get answers you can check.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     add_completion=False,
     rich_markup_mode=None,
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from rag import __version__
+
+        console.print(f"rag-news {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Ask questions of a pile of news articles and get answers you can check.
+
+    Example: rag ingest seeds/ && rag ask "What did the Kremlin say?"
+    """
+
+
 # wordllama calls logging.basicConfig(level=INFO) on import; configure logging first
 logging.basicConfig(level=logging.WARNING)
 # trafilatura and its helpers log their complaints about a page ("ERROR:trafilatura.utils:

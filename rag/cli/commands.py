@@ -39,7 +39,8 @@ from rag.errors import RagError
 @app.command()
 def ingest(
     paths: Annotated[
-        list[str], typer.Argument(help="Files, folders (recursive), globs or http(s) URLs.")
+        list[str],
+        typer.Argument(metavar="PATH", help="Files, folders (recursive), globs or http(s) URLs."),
     ],
     fmt: Annotated[
         str | None,
@@ -59,7 +60,10 @@ def ingest(
     allow_private_urls: AllowPrivate = None,
 ) -> None:
     """Add articles (files or web pages) to the store; unchanged ones are skipped, changed
-    ones replaced."""
+    ones replaced.
+
+    Example: rag ingest seeds/ articles/*.html https://example.com/news/story.html
+    """
     with errors():
         from rag.cli.rendering import ingest_summary, with_ingest_progress
         from rag.ingest import ingest as run_ingest
@@ -79,7 +83,7 @@ def ingest(
         if as_json:
             console.print_json(json.dumps(report.to_dict()))
         else:
-            ingest_summary(console, report)
+            ingest_summary(console, err, report)
         if not report.ok:
             raise typer.Exit(1)
 
@@ -91,11 +95,14 @@ def list_articles(
     collection: Collection = None,
     chroma_url: ChromaUrl = None,
 ) -> None:
-    """List stored articles: id, date, source, title, chunk count."""
+    """List stored articles: id, date, source, title, chunk count.
+
+    Example: rag list --json
+    """
     with errors():
         from dataclasses import asdict
 
-        from rag.cli.rendering import articles_table
+        from rag.cli.rendering import article_lines
         from rag.store import ChunkStore
 
         settings = settings_from(data_dir=data_dir, collection=collection, chroma_url=chroma_url)
@@ -105,7 +112,9 @@ def list_articles(
         elif not articles:
             console.print("no articles stored")
         else:
-            console.print(articles_table(articles))
+            width = None if console.soft_wrap else console.width
+            for line in article_lines(articles, width):
+                console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -139,12 +148,15 @@ def show(
 
 @app.command()
 def remove(
-    ids: Annotated[list[str], typer.Argument(help="Article ids (see 'rag list').")],
+    ids: Annotated[list[str], typer.Argument(metavar="ID", help="Article ids (see 'rag list').")],
     data_dir: DataDir = None,
     collection: Collection = None,
     chroma_url: ChromaUrl = None,
 ) -> None:
-    """Remove articles and all their chunks."""
+    """Remove articles and all their chunks.
+
+    Example: rag remove txt-d3113602b612aa5b
+    """
     with errors():
         from rag.ingest import remove as run_remove
 
@@ -165,7 +177,10 @@ def stats(
     collection: Collection = None,
     chroma_url: ChromaUrl = None,
 ) -> None:
-    """Articles, chunks, where the store is, and the embedding model that built it."""
+    """Articles, chunks, where the store is, and the embedding model that built it.
+
+    Example: rag stats --json
+    """
     with errors():
         from dataclasses import asdict
 
@@ -176,9 +191,13 @@ def stats(
         if as_json:
             console.print_json(json.dumps(info))
         else:
+            shared = info.pop("collections")
+            size = info.pop("size_bytes")
             for key, value in info.items():
-                if value is not None:
-                    console.print(f"{key:11} {value}", markup=False)
+                console.print(f"{key:11} {value}", markup=False)
+            if size is not None:
+                whose = "this collection" if shared == 1 else f"all {shared} collections"
+                console.print(f"{'on disk':11} {size / 1e6:.1f} MB ({whose})", markup=False)
 
 
 @app.command()
@@ -222,7 +241,10 @@ def config(
     chroma_url: ChromaUrl = None,
     embedding: Embedding = None,
 ) -> None:
-    """Show the effective settings and where each came from (secrets masked)."""
+    """Show the effective settings and where each came from (secrets masked).
+
+    Example: RAG_K=8 rag config
+    """
     with errors():
         settings = settings_from(
             data_dir=data_dir, collection=collection, chroma_url=chroma_url, embedding=embedding
@@ -243,7 +265,7 @@ def config(
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    question: Annotated[str, typer.Argument(metavar="QUESTION", help="The question, in quotes.")],
     k: Passages = None,
     since: Since = None,
     until: Until = None,
@@ -260,7 +282,12 @@ def ask(
     chroma_url: ChromaUrl = None,
     embedding: Embedding = None,
 ) -> None:
-    """Answer a question from the stored articles, citing the passages it used."""
+    """Answer a question from the stored articles, citing the passages it used.
+
+    Example: rag ask "What did the Kremlin say?" --since 2023-05-01
+    """
+    if not question.strip():
+        raise typer.BadParameter("the question is empty", param_hint="QUESTION")
     read_only_command()
     with errors():
         from rag.cli.rendering import print_answer
@@ -270,8 +297,6 @@ def ask(
         filters = parse_filters(since, until, source)
         day = as_of_date(as_of)
         spec = resolve_llm(settings)
-        if not as_json and spec == "extractive":
-            err.print(EXTRACTIVE_NOTE, style="dim")
         stream = not as_json and spec != "extractive"
 
         streamed: list[str] = []
@@ -297,6 +322,8 @@ def ask(
         if as_json:
             console.print_json(json.dumps(answer.to_dict()))
             return
+        if spec == "extractive":  # said with an answer, never before an error
+            err.print(EXTRACTIVE_NOTE, style="dim")
         if stream:
             console.print()
             if " ".join("".join(streamed).split()) != " ".join(answer.answer.split()):
@@ -320,6 +347,8 @@ def chat(
     embedding: Embedding = None,
 ) -> None:
     """Chat with the articles: follow-up questions, sources on demand, /help for commands.
+
+    Example: rag chat --llm local
 
     With stdin not a terminal, reads one question or /command per line.
     """

@@ -84,7 +84,10 @@ def eval_run(
     chroma_url: ChromaUrl = None,
     embedding: Embedding = None,
 ) -> None:
-    """Ask every question of DATASET and score retrieval, answers, citations and refusals."""
+    """Ask every question of DATASET and score retrieval, answers, citations and refusals.
+
+    Example: rag eval eval/seed-gold.jsonl --corpus seeds/
+    """
     with errors():
         from rag.cli.rendering import summary_table, tag_table, with_eval_progress
         from rag.eval.dataset import load_dataset
@@ -152,8 +155,8 @@ def eval_quotes(
 
 @eval_app.command("compare")
 def eval_compare(
-    a: Annotated[Path, typer.Argument(help="Output folder of the baseline run.")],
-    b: Annotated[Path, typer.Argument(help="Output folder of the new run.")],
+    a: Annotated[Path, typer.Argument(metavar="A", help="Output folder of the baseline run.")],
+    b: Annotated[Path, typer.Argument(metavar="B", help="Output folder of the new run.")],
     fail_on_drop: Annotated[
         float | None,
         typer.Option(
@@ -164,7 +167,10 @@ def eval_compare(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
 ) -> None:
-    """Per-metric deltas of B against A with paired bootstrap intervals, and flipped questions."""
+    """Per-metric deltas of B against A with paired bootstrap intervals, and flipped questions.
+
+    Example: rag eval compare eval/out/before eval/out/after --fail-on-drop 0.02
+    """
     with errors():
         from dataclasses import asdict
 
@@ -185,6 +191,6 @@ def eval_compare(
                     markup=False,
                 )
         for d in result.regressions:
-            err.print(f"drop: {d.name} fell by {d.drop:.3f} (> {fail_on_drop:g})", markup=False)
+            err.print(f"regression: {d.describe()} (tolerance {fail_on_drop:g})", markup=False)
         if result.regressions:
             raise typer.Exit(1)

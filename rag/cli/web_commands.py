@@ -32,14 +32,19 @@ app.add_typer(feeds_app, name="feeds")
 
 @feeds_app.command("add")
 def feeds_add(
-    url: Annotated[str, typer.Argument(help="A feed, a sitemap, or a site that links its feed.")],
+    url: Annotated[
+        str, typer.Argument(metavar="URL", help="A feed, a sitemap, or a site that links its feed.")
+    ],
     name: Annotated[
         str | None, typer.Option(help="A short name (default: from the title).")
     ] = None,
     data_dir: DataDir = None,
     allow_private_urls: AllowPrivate = None,
 ) -> None:
-    """Follow a feed; 'rag feeds update' ingests its pages."""
+    """Follow a feed; 'rag feeds update' ingests its pages.
+
+    Example: rag feeds add https://feeds.bbci.co.uk/news/rss.xml --name bbc
+    """
     with errors():
         from rag.feeds import add_feed
 
@@ -50,7 +55,10 @@ def feeds_add(
 
 @feeds_app.command("list")
 def feeds_list(as_json: JsonOut = False, data_dir: DataDir = None) -> None:
-    """The feeds followed: name, URL, entries ingested, entries waiting, last checked."""
+    """The feeds followed: name, URL, entries ingested, entries waiting, last checked.
+
+    Example: rag feeds list --json
+    """
     with errors():
         from dataclasses import asdict
 
@@ -68,10 +76,13 @@ def feeds_list(as_json: JsonOut = False, data_dir: DataDir = None) -> None:
 
 @feeds_app.command("remove")
 def feeds_remove(
-    key: Annotated[str, typer.Argument(help="The feed's name or URL.")],
+    key: Annotated[str, typer.Argument(metavar="NAME|URL", help="The feed's name or URL.")],
     data_dir: DataDir = None,
 ) -> None:
-    """Stop following a feed (its articles stay in the store)."""
+    """Stop following a feed (its articles stay in the store).
+
+    Example: rag feeds remove bbc
+    """
     with errors():
         from rag.feeds import remove_feed
 
@@ -82,7 +93,7 @@ def feeds_remove(
 @feeds_app.command("update")
 def feeds_update(
     names: Annotated[
-        list[str] | None, typer.Argument(help="Feeds to update (default: all).")
+        list[str] | None, typer.Argument(metavar="NAME", help="Feeds to update (default: all).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     data_dir: DataDir = None,
@@ -91,7 +102,10 @@ def feeds_update(
     embedding: Embedding = None,
     allow_private_urls: AllowPrivate = None,
 ) -> None:
-    """Fetch new entries of the feeds and ingest their pages; exit 1 if any failed."""
+    """Fetch new entries of the feeds and ingest their pages; exit 1 if any failed.
+
+    Example: rag feeds update --json
+    """
     with errors():
         from rag.cli.rendering import update_dict, update_summary, with_update_progress
         from rag.feeds import update
@@ -107,6 +121,6 @@ def feeds_update(
         if as_json:
             console.print_json(json.dumps(update_dict(report)))
         else:
-            update_summary(console, report)
+            update_summary(console, err, report)
         if not report.ok:
             raise typer.Exit(1)

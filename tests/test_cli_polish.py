@@ -1,0 +1,174 @@
+"""What a new user tripped over at the terminal (issue 16): each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.cli import app
+from rag.eval.compare import MetricDelta
+from rag.eval.metrics import MetricSummary
+from rag.text import likely_english
+
+runner = CliRunner()
+
+
+def rag(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def seeded(seed_path: Path) -> None:
+    assert rag("ingest", str(seed_path.parent))[0] == 0
+
+
+def test_version() -> None:
+    code, out, _ = rag("--version")
+    assert code == 0
+    assert re.fullmatch(r"rag-news \d+\.\d+\.\d+\S*", out.strip())
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_an_empty_question_is_a_usage_error(question: str) -> None:
+    code, out, err = rag("ask", question)
+    assert code == 2
+    assert "the question is empty" in err
+    assert "The articles don't say." not in out
+
+
+def test_k_has_one_rule_for_flags_env_and_chat(seeded: None, seed_path: Path) -> None:
+    code, _, err = rag("ask", "Who withdrew?", "--k", "100000")
+    assert code == 1 and err.strip() == "error: k must be a whole number from 1 to 50"
+    code, _, err = rag("ask", "Who withdrew?", env={"RAG_K": "0"})
+    assert code == 1 and "k must be a whole number from 1 to 50" in err
+    assert rag("chat", "--k", "50")[0] == 0
+    result = runner.invoke(app, ["chat"], input="/k 51\n/k 50\n")
+    assert "from 1 to 50" in result.output and "k 50" in result.output
+
+
+def test_compare_says_a_rate_rose_when_it_rose() -> None:
+    delta = MetricSummary(mean=0.043, n=23, skipped=0, invalid=0, ci_low=0.0, ci_high=0.1)
+    rose = MetricDelta("false_refusal_rate", 0.261, 0.304, delta, True, 0.043)
+    assert rose.describe() == "false_refusal_rate rose from 0.261 to 0.304 (worse by 0.043)"
+    fell = MetricDelta("contains", 0.739, 0.696, delta, True, 0.043)
+    assert fell.describe() == "contains fell from 0.739 to 0.696 (worse by 0.043)"
+
+
+def test_extractive_note_only_with_an_answer(seeded: None, tmp_path: Path) -> None:
+    code, _, err = rag("ask", "Who withdrew from the race?")
+    assert code == 0 and "extractive answer (no LLM configured)" in err
+    code, _, err = rag("ask", "Who withdrew?", "--data-dir", str(tmp_path / "empty"))
+    assert code == 1
+    assert err.strip().splitlines() == [err.strip()]  # the error alone, no notice before it
+    assert err.startswith("error: no articles yet")
+
+
+@pytest.mark.parametrize("command", [["list"], ["stats"], ["ask", "Who?"], ["remove", "x"]])
+def test_reading_commands_do_not_create_a_mistyped_data_dir(
+    command: list[str], tmp_path: Path
+) -> None:
+    typo = tmp_path / "typo"
+    code, _, err = rag(*command, "--data-dir", str(typo))
+    assert code == 1 and "no articles yet" in err and "check --data-dir" in err
+    assert not typo.exists()
+
+
+def test_filters_that_leave_nothing_say_so(seeded: None) -> None:
+    code, out, _ = rag("ask", "Who withdrew from the race?", "--since", "2005-01-01", "--json")
+    assert code == 0
+    answer = json.loads(out)
+    assert answer["refused"] and answer["retrieved"] == []
+    assert answer["warnings"][0] == (
+        "no stored article matches the filters (since 2005-01-01); "
+        "1 of 1 articles have no date and date filters skip them"
+    )
+
+
+def test_a_non_english_question_gets_a_hint(seeded: None) -> None:
+    code, out, _ = rag("ask", "¿Qué dijo el Kremlin sobre las elecciones?", "--json")
+    assert code == 0
+    answer = json.loads(out)
+    assert answer["refused"]
+    assert any("English only" in w for w in answer["warnings"])
+    assert likely_english("Who withdrew from the race?")
+    assert likely_english("Peskov's comments?")
+    assert not likely_english("Что сказал Кремль о выборах?")
+
+
+def test_list_never_cuts_ids_and_shows_sections(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag.cli.app import console
+
+    rows = [
+        {"id": f"politics/{n:03d}", "category": "politics",
+         "title": "A headline long enough to need cutting in a narrow terminal " * 2,
+         "body": f"Story number {n} is about the council vote. It passed easily."}
+        for n in range(3)
+    ]  # fmt: skip
+    path = tmp_path / "a.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert rag("ingest", str(path))[0] == 0
+    monkeypatch.setattr(console, "size", (80, 25))  # an 80-column terminal
+    monkeypatch.setattr(console, "soft_wrap", False)
+    code, out, _ = rag("list")
+    assert code == 0
+    assert max(len(line) for line in out.splitlines()) <= 80
+    for row in rows:
+        assert row["id"] in out
+    assert "section" in out.splitlines()[0] and "politics" in out.splitlines()[1]
+    # an id longer than the terminal is still printed whole: the line runs on instead
+    long_id = "x" * 90
+    path.write_text(json.dumps({"id": long_id, "title": "T", "body": "A body. It is short."}))
+    assert rag("ingest", str(path))[0] == 0
+    assert long_id in rag("list")[1]
+
+
+def command_paths() -> list[list[str]]:
+    """Every command and sub-command of the CLI."""
+    import typer.main
+
+    group = typer.main.get_command(app)
+    paths: list[list[str]] = []
+
+    def walk(command: object, prefix: list[str]) -> None:
+        subs = getattr(command, "commands", None)
+        if not subs:
+            paths.append(prefix)
+            return
+        for name, sub in subs.items():
+            walk(sub, [*prefix, name])
+
+    walk(group, [])
+    return paths
+
+
+def test_every_command_help_has_an_example_and_no_test_twins() -> None:
+    paths = command_paths()
+    assert ["ask"] in paths and ["models", "pull"] in paths and len(paths) >= 12
+    for path in paths:
+        code, out, _ = rag(*path, "--help")
+        assert code == 0, path
+        assert "Example: rag " in out or "Example: RAG_" in out, path
+        assert "scripted" not in out and "hash" not in out.replace("sha256", ""), path
+
+
+def test_unknown_backends_do_not_offer_test_twins(seeded: None) -> None:
+    _, _, err = rag("ask", "Who?", "--llm", "nonsense")
+    assert "scripted" not in err and "local[:NAME or PATH.gguf]" in err
+    _, _, err = rag("ask", "Who?", "--embedding", "nonsense")
+    assert "hash" not in err and "wordllama, minilm or openai[:MODEL]" in err
+
+
+def test_stats_says_whose_disk_size_it_is(seeded: None) -> None:
+    code, out, _ = rag("stats")
+    assert code == 0
+    [line] = [line for line in out.splitlines() if line.startswith("on disk")]
+    assert line.endswith("(this collection)")
+    info = json.loads(rag("stats", "--json")[1])
+    assert info["collections"] == 1 and info["size_bytes"] > 0
