@@ -28,12 +28,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the tests' loopback web server, as the tests import it
+
+from webserver import Route, WebServer, serve_web  # noqa: E402
+from websites import rss  # noqa: E402
 
 from rag.feeds import add_feed, update  # noqa: E402
 from rag.fetch import Fetcher, FetchPolicy, RobotsCache, robots_path  # noqa: E402
 from rag.settings import Settings  # noqa: E402
-from tests.webserver import Route, WebServer, serve_web  # noqa: E402
-from tests.websites import rss  # noqa: E402
 
 PAGE = (ROOT / "tests" / "fixtures" / "web" / "cnn_article.html").read_text(encoding="utf-8")
 CANONICAL = "http://www.cnn.com/2013/11/27/travel/weather-thanksgiving/index.html"

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
+from servers import BIN
 from typer.testing import CliRunner
+from webserver import Route, WebServer, serve_web
+from websites import NewsSite
 
 from rag.cli import app
-from tests.conftest import FIXTURES
-from tests.servers import BIN
-from tests.webserver import Route, WebServer, serve_web
-from tests.websites import NewsSite
 
 runner = CliRunner()
 ARTICLE = (FIXTURES / "web" / "cnn_article.html").read_bytes()

@@ -10,6 +10,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
+from test_fetch import FAST
+from webserver import Route, WebServer, serve_web
+from websites import NewsSite, rss, story
 
 from rag.errors import ConfigError, FetchError
 from rag.feedparsing import parse_document
@@ -17,10 +21,6 @@ from rag.feeds import add_feed, list_feeds, load_feeds, remove_feed, update
 from rag.fetch import Fetcher, FetchPolicy
 from rag.settings import Settings
 from rag.store import ChunkStore
-from tests.conftest import FIXTURES
-from tests.test_fetch import FAST
-from tests.webserver import Route, WebServer, serve_web
-from tests.websites import NewsSite, rss, story
 
 WEB = FIXTURES / "web"
 BOMB = b"""<?xml version="1.0"?>

@@ -12,13 +12,13 @@ from dataclasses import replace
 
 import brotli
 import pytest
+from conftest import FIXTURES
+from webserver import Route, WebServer, serve_web
 
 from rag.errors import FetchError
 from rag.fetch import Fetcher, FetchPolicy, RobotsCache, check_url, page_url, strip_tracking
 from rag.pages import PageJob, crawl, fetch_article
 from rag.types import Article
-from tests.conftest import FIXTURES
-from tests.webserver import Route, WebServer, serve_web
 
 WEB = FIXTURES / "web"
 FAST = FetchPolicy(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
-from tests.webserver import Route, WebServer
+from webserver import Route, WebServer
 
 WORDS = [
     "harbour",
