@@ -83,7 +83,7 @@ class StoreStats:
     chunks: int
     embedding: str
     size_bytes: int | None  # the whole embedded store on disk; None for a Chroma server
-    collections: int  # collections sharing that store (its size is theirs together)
+    collections: int  # article collections sharing that store (the size is theirs together)
 
 
 @dataclass
@@ -517,8 +517,15 @@ class ChunkStore:
             chunks=self.count(),
             embedding=self.embedding_name,
             size_bytes=None if server else folder_size(self.settings.store_dir),
-            collections=len(self.client.list_collections()),
+            collections=self._article_collections(),
         )
+
+    def _article_collections(self) -> int:
+        """Article collections in this store (each one's quote index counts with it)."""
+        from rag.quotes.index import SUFFIX
+
+        names = [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
+        return sum(1 for name in names if not name.endswith(SUFFIX))
 
     def get_chunks(self, chunk_ids: Sequence[str], near: np.ndarray | None = None) -> list[Passage]:
         """Passages for chunk ids, in the order asked (missing ids are dropped); with ``near``,

@@ -204,7 +204,9 @@ def stats(
 def quotes(
     speaker: Annotated[
         str | None,
-        typer.Argument(help="Full name, surname, descriptor or organisation (any case)."),
+        typer.Argument(
+            metavar="SPEAKER", help="Full name, surname, descriptor or organisation (any case)."
+        ),
     ] = None,
     article: Annotated[str | None, typer.Option("--article", help="Only this article.")] = None,
     since: Since = None,
@@ -215,7 +217,10 @@ def quotes(
     collection: Collection = None,
     chroma_url: ChromaUrl = None,
 ) -> None:
-    """Who said what: stored quotes by speaker, grouped with outlet, date and headline."""
+    """Who said what: stored quotes by speaker, grouped with outlet, date and headline.
+
+    Example: rag quotes Peskov --json
+    """
     read_only_command()
     with errors():
         from rag.cli.rendering import print_quotes

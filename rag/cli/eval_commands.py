@@ -141,7 +141,10 @@ def eval_quotes(
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
     """Score quote extraction (recall, precision) and attribution against GOLD, beside the
-    nearest-name baseline."""
+    nearest-name baseline.
+
+    Example: rag eval quotes eval/quotes-gold.jsonl --corpus seeds/ --corpus bbc_news.jsonl
+    """
     with errors():
         from rag.cli.rendering import quote_table
         from rag.eval.quotes import evaluate_quotes
