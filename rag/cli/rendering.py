@@ -89,7 +89,7 @@ def ingest_summary(console: Console, err: Console, report: IngestReport) -> None
     for failure in report.failed:
         err.print(Text(f"failed: {failure}", style="red"))
     for page in report.skipped:
-        err.print(Text(f"skipped: {page} (--force keeps it)", style="yellow"))
+        console.print(Text(f"skipped: {page} (--force keeps it)", style="yellow"))
 
 
 def update_summary(console: Console, err: Console, report: UpdateReport) -> None:
