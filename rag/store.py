@@ -305,9 +305,9 @@ class ChunkStore:
         vectors: list[np.ndarray] = []
         if self.quotes is not None:
             # quotes first: an interrupted write leaves extra quotes, never missing ones
+            # (written again under the same ids when the article is); a replaced article's
+            # old quotes went with its chunks (``delete``)
             quotes = self.quotes
-            done = [i.article.article_id for i in items]
-            self._call(lambda: quotes.delete(done))
             written = [
                 (article_metadata(i.article, i.content_hash, len(i.chunks)), i.article, i.quotes)
                 for i in items

@@ -95,8 +95,9 @@ class QuoteIndex:
         self.collection = collection
 
     def write(self, articles: Sequence[tuple[dict[str, Any], Article, list[Quote]]]) -> None:
-        """Add the quotes of these articles (whose old quotes are gone), each with the
-        article metadata the store writes with its chunks."""
+        """Write the quotes of these articles (whose old quotes are gone; quotes left by an
+        interrupted write are overwritten), each with the article metadata the store writes
+        with its chunks."""
         ids: list[str] = []
         docs: list[str] = []
         metas: list[dict[str, Any]] = []
@@ -107,7 +108,7 @@ class QuoteIndex:
                 metas.append(_metadata(base, article, q, n))
         for i in range(0, len(ids), PAGE):
             batch = slice(i, i + PAGE)
-            self.collection.add(
+            self.collection.upsert(
                 ids=ids[batch],
                 documents=docs[batch],
                 metadatas=metas[batch],  # type: ignore[arg-type]

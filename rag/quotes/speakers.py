@@ -187,7 +187,10 @@ class Cast:
         """Every multi-word name in the text, with descriptors before it."""
         cast = cls()
         for m in CAP_RUN.finditer(text):
-            title, rest = clean_run(m.group())
+            run = m.group()
+            if " " not in run and not looks_like_org(run):
+                continue  # one capitalised word is a name only with a title (cheap test first)
+            title, rest = clean_run(run)
             descriptor, name = split_descriptor(rest)
             if not name or name.lower() in NOT_NAMES or is_role_word(name.split()[-1]):
                 continue
