@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from rag.types import Answer, Passage
 
 MAX_QUOTES = 20  # quotes in one answer
-# quotes read from the index for one question: bounds the lookup for a prolific speaker
-# (1,436 quotes of one speaker at 10,000 articles took 1.8 s to read, 300 took 77 ms)
+# articles whose quotes are read for one question: bounds the lookup for a prolific speaker
+# (bench/quote_lookup.py at 10,000 articles, a record a quote: 1,436 quotes of one speaker
+# took 1.8 s to read, 300 took 77 ms)
 MAX_READ = 300
 
 _VERBS = (

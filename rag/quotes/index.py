@@ -1,14 +1,16 @@
 """The quote index: every extracted quote in a Chroma collection of its own beside the
 chunks (``<collection>-quotes``), embedded or on a server alike.
 
-One record a quote: the quote text as the document, the article's facts, the speaker, and
-``keys``, the lowercase names a reader may ask by (full name, surname, descriptors,
-organisation), so a lookup by speaker is one metadata filter. The store writes an article's
-quotes with its chunks and deletes them with it (``rag.store.ChunkStore``).
+One record an article (a record a quote made ingest 1.5x slower: Chroma writes are the
+cost): its quotes as a JSON document, the article's facts, and ``keys``, the lowercase
+names a reader may ask each speaker by (full name, surname, descriptors, organisation), so
+a lookup by speaker is one metadata filter and a filter of the article's quotes. The store
+writes an article's quotes with its chunks and deletes them with it (``rag.store``).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -95,17 +97,19 @@ class QuoteIndex:
         self.collection = collection
 
     def write(self, articles: Sequence[tuple[dict[str, Any], Article, list[Quote]]]) -> None:
-        """Write the quotes of these articles (whose old quotes are gone; quotes left by an
-        interrupted write are overwritten), each with the article metadata the store writes
-        with its chunks."""
+        """Write the quotes of these articles, one record an article, each with the article
+        metadata the store writes with its chunks (a record left by an interrupted write is
+        overwritten; a replaced article's record went with its chunks)."""
         ids: list[str] = []
         docs: list[str] = []
         metas: list[dict[str, Any]] = []
         for base, article, quotes in articles:
-            for n, q in enumerate(quotes):
-                ids.append(f"{article.article_id}#q{n}")
-                docs.append(q.text)
-                metas.append(_metadata(base, article, q, n))
+            if not quotes:
+                continue
+            rows = [_row(article, q) for q in quotes]
+            ids.append(f"{article.article_id}#quotes")
+            docs.append(json.dumps(rows, ensure_ascii=False))
+            metas.append(_metadata(base, article, sorted({k for r in rows for k in r["keys"]})))
         for i in range(0, len(ids), PAGE):
             batch = slice(i, i + PAGE)
             self.collection.upsert(
@@ -122,7 +126,7 @@ class QuoteIndex:
             self.collection.delete(where=where)
 
     def count(self) -> int:
-        """Number of quotes."""
+        """Number of articles with quotes."""
         return int(self.collection.count())
 
     def find(
@@ -136,7 +140,8 @@ class QuoteIndex:
         limit: int | None = None,
     ) -> list[StoredQuote]:
         """Quotes by a speaker (any of its keys) and/or from one article, in article order,
-        newest articles first; at most ``limit`` read from the store (in store order)."""
+        newest articles first; the quotes of at most ``limit`` articles are read (in store
+        order)."""
         clauses: list[dict[str, Any]] = []
         if speaker:
             clauses.append({"keys": {"$contains": key(speaker)}})
@@ -150,7 +155,13 @@ class QuoteIndex:
         where: Any = None
         if clauses:
             where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-        found = [q for q in self._get(where, limit) if not source or same_outlet(source, q.source)]
+        wanted = key(speaker) if speaker else None
+        found = [
+            q
+            for q in self._get(where, limit)
+            if (wanted is None or wanted in q.keys)
+            and (not source or same_outlet(source, q.source))
+        ]
         return sorted(
             found,
             key=lambda q: (q.published or "", q.quote.article_id, -q.quote.start),
@@ -170,7 +181,8 @@ class QuoteIndex:
             if not got["ids"]:
                 return
             for doc, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=False):
-                yield stored_quote(doc or "", dict(meta))
+                for row in json.loads(doc or "[]"):
+                    yield stored_quote(row, dict(meta))
             offset += len(got["ids"])
             if len(got["ids"]) < page or (limit and offset >= limit):
                 return
@@ -180,55 +192,38 @@ def _day(d: date) -> int:
     return d.year * 10000 + d.month * 100 + d.day
 
 
-def _metadata(base: dict[str, Any], article: Article, q: Quote, n: int) -> dict[str, Any]:
-    """A quote's record: the article facts the store keeps (``base``), then the quote's."""
+def _metadata(base: dict[str, Any], article: Article, keys: list[str]) -> dict[str, Any]:
+    """An article's quote record: the article facts the store keeps (``base``) and the keys
+    of every speaker quoted in it."""
     return {
         "article_id": article.article_id,
-        "n": n,
         "title": article.title,
         "source": article.source,
         "source_key": base.get("source_key", ""),
         "published": article.published or "",
         "published_int": base.get("published_int", 0),
         "url": article.url,
-        "kind": q.kind,
-        "cue": q.cue,
-        "speaker": q.speaker,
-        "descriptors": " | ".join(q.descriptors),
-        "organisation": q.organisation,
-        "via": q.via,
-        "start": q.start,
-        "end": q.end,
-        "context_start": q.context_start,
-        "context_end": q.context_end,
-        "context": article.text[q.context_start : q.context_end],
-        "keys": speaker_keys(q),
+        "keys": keys,
     }
 
 
-def stored_quote(text: str, meta: dict[str, Any]) -> StoredQuote:
-    """A StoredQuote from a record of the quote collection."""
-    descriptors = str(meta.get("descriptors", ""))
-    quote = Quote(
-        article_id=str(meta.get("article_id", "")),
-        text=text,
-        start=int(meta.get("start", 0)),
-        end=int(meta.get("end", 0)),
-        kind=str(meta.get("kind", "")),
-        cue=str(meta.get("cue", "")),
-        speaker=str(meta.get("speaker", "")),
-        descriptors=descriptors.split(" | ") if descriptors else [],
-        organisation=str(meta.get("organisation", "")),
-        via=str(meta.get("via", "")),
-        context_start=int(meta.get("context_start", 0)),
-        context_end=int(meta.get("context_end", 0)),
-    )
+def _row(article: Article, q: Quote) -> dict[str, Any]:
+    """One quote of an article's record: the quote, its speaker's keys and its sentence."""
+    row = q.to_dict()
+    row["keys"] = speaker_keys(q)
+    row["context"] = article.text[q.context_start : q.context_end]
+    return row
+
+
+def stored_quote(row: dict[str, Any], meta: dict[str, Any]) -> StoredQuote:
+    """A StoredQuote from one quote of an article's record and the record's metadata."""
+    fields = {f: row[f] for f in Quote.__dataclass_fields__ if f in row}
     return StoredQuote(
-        quote=quote,
+        quote=Quote(**fields),
         title=str(meta.get("title", "")),
         source=str(meta.get("source", "")),
         published=str(meta.get("published") or "") or None,
         url=str(meta.get("url", "")),
-        keys=list(meta.get("keys") or []),
-        context=str(meta.get("context", "")),
+        keys=list(row.get("keys") or []),
+        context=str(row.get("context", "")),
     )
