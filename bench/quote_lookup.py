@@ -78,8 +78,8 @@ def main() -> int:
     )
     collection = client.get_or_create_collection("news-quotes", embedding_function=None)
     index = QuoteIndex(collection)
-    quotes = index.count() or fill(index, args.articles)
-    print(f"{quotes} quotes for {args.articles} articles in {args.out}")
+    records = index.count() or fill(index, args.articles)
+    print(f"{records} of {args.articles} articles have quotes ({args.out})")
     for question in QUESTIONS:
         times = []
         found = 0
