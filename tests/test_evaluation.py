@@ -419,7 +419,8 @@ def test_compare_cli_exit_code_follows_fail_on_drop(tmp_path: Path) -> None:
     assert ok.exit_code == 0, ok.output
     assert "flipped q1 contains: 1 -> 0" in ok.stdout
     dropped = runner.invoke(app, ["eval", "compare", str(a), str(b), "--fail-on-drop", "0.05"])
-    assert dropped.exit_code == 1 and "drop: contains fell by 0.333" in dropped.stderr
+    assert dropped.exit_code == 1
+    assert "regression: contains fell from 0.667 to 0.333 (worse by 0.333)" in dropped.stderr
     loose = runner.invoke(app, ["eval", "compare", str(a), str(b), "--fail-on-drop", "0.5"])
     assert loose.exit_code == 0
     as_json = runner.invoke(app, ["eval", "compare", str(a), str(a), "--json"])
