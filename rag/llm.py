@@ -6,6 +6,8 @@ streams pieces to it as they arrive. Every failure becomes a ModelError with one
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import importlib.util
 import json
 import os
@@ -135,6 +137,16 @@ def local_timeout(settings: Settings) -> float:
 
 
 _LOADED: dict[tuple[str, int, int], Any] = {}
+
+
+@atexit.register
+def _close_loaded() -> None:
+    """Free loaded models while the interpreter still works: left to the garbage collector at
+    shutdown, llama-cpp-python's finaliser prints "Exception ignored in Llama.__del__"."""
+    while _LOADED:
+        _, llama = _LOADED.popitem()
+        with contextlib.suppress(Exception):
+            llama.close()
 
 
 def load_llama(path: Path, n_ctx: int, threads: int) -> Any:

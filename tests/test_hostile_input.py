@@ -278,7 +278,8 @@ def test_cli_run_reports_each_bad_file_and_ingests_the_good(tmp_path: Path) -> N
     result = rag("ingest", str(folder), "--embedding", "hash", timeout=120)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
-    failed = sorted(line for line in result.stdout.splitlines() if line.startswith("failed:"))
+    failed = sorted(line for line in result.stderr.splitlines() if line.startswith("failed:"))
+    assert "failed:" not in result.stdout
     assert [line.split(": ", 2)[1:] for line in failed] == [
         [f"{folder}/deep.json", "JSON nested too deeply"],
         [f"{folder}/loop.txt", "too many levels of symbolic links"],

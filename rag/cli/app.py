@@ -62,7 +62,7 @@ for _name in ("trafilatura", "htmldate", "courlan", "justext"):
     logging.getLogger(_name).setLevel(logging.CRITICAL + 1)
 # piped output is not wrapped at 80 columns (scripts and pipes get whole lines)
 console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())
 
 
 def setting_option(name: str) -> Any:
