@@ -20,7 +20,7 @@ from rag.eval.compare import compare
 from rag.eval.dataset import Evidence, GoldQuestion, load_dataset
 from rag.eval.judge import Judge, JudgeScores, cache_key
 from rag.eval.report import failure_reason, html_report
-from rag.eval.run import EvalRun, evaluate, summarize_results, write_run
+from rag.eval.run import EvalRun, evaluate, sample_questions, summarize_results, write_run
 from rag.eval.scoring import metric_names, score
 from rag.llm import ScriptedChat
 from rag.readers import read_path
@@ -529,6 +529,30 @@ def test_rag_eval_run_and_help_and_empty_store(tmp_path: Path) -> None:
     assert empty.exit_code == 1 and "no articles yet" in empty.stderr
     missing = runner.invoke(app, ["eval", str(tmp_path / "nope.jsonl")])
     assert missing.exit_code == 1 and "cannot read dataset" in missing.stderr
+
+
+def test_a_sample_is_reproducible_distinct_and_in_dataset_order() -> None:
+    questions = [_q(f"q{n}") for n in range(278)]
+    first = sample_questions(questions, limit=None, sample=60, seed=7)
+    again = sample_questions(questions, limit=None, sample=60, seed=7)
+    other = sample_questions(questions, limit=None, sample=60, seed=8)
+    ids = [q.id for q in first]
+    assert ids == [q.id for q in again] and len(set(ids)) == 60
+    assert ids != [q.id for q in other]
+    assert ids == sorted(ids, key=lambda i: int(i[1:]))
+    assert [q.id for q in sample_questions(questions, limit=3, sample=None, seed=0)] == [
+        "q0",
+        "q1",
+        "q2",
+    ]
+    assert len(sample_questions(questions[:5], limit=None, sample=60, seed=0)) == 5
+
+
+def test_limit_and_sample_together_are_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["eval", str(SEED_GOLD), "--limit", "3", "--sample", "3", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 1 and "--limit or --sample" in result.stderr
 
 
 # --- the package boundary ----------------------------------------------------------------

@@ -23,6 +23,7 @@ from rag.cli.app import (
     err,
     errors,
 )
+from rag.errors import ConfigError
 
 # --- rag eval ------------------------------------------------------------------------------
 
@@ -79,6 +80,16 @@ def eval_run(
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="Only the first N questions.")
     ] = None,
+    sample: Annotated[
+        int | None,
+        typer.Option(
+            "--sample",
+            min=1,
+            metavar="N",
+            help="Only N questions drawn at random (reproducible with --seed), in dataset order.",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed for --sample.")] = 0,
     data_dir: DataDir = None,
     collection: Collection = None,
     chroma_url: ChromaUrl = None,
@@ -96,11 +107,20 @@ def eval_run(
 
         settings = answer_settings(data_dir, collection, chroma_url, embedding, k, llm, base_url)
         gold = load_dataset(dataset)
+        if limit and sample:
+            raise ConfigError("use --limit or --sample, not both")
         folder = out or _default_out()
         run = with_eval_progress(
             err,
             lambda p: run_eval(
-                gold, settings, corpus=corpus, judge_spec=judge, limit=limit, progress=p
+                gold,
+                settings,
+                corpus=corpus,
+                judge_spec=judge,
+                limit=limit,
+                sample=sample,
+                seed=seed,
+                progress=p,
             ),
         )
         write_run(run, folder)

@@ -9,6 +9,7 @@ fresh temporary store and the user's store is never touched.
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import tempfile
 import time
@@ -267,6 +268,16 @@ def _ingest_ticks(progress: Progress | None) -> Callable[[int, int, int], None] 
     return lambda articles, done, total: progress(f"ingesting ({articles} articles)", done, total)
 
 
+def sample_questions(
+    questions: Sequence[GoldQuestion], *, limit: int | None, sample: int | None, seed: int
+) -> list[GoldQuestion]:
+    """The first `limit` questions, or `sample` of them drawn with `seed`, in dataset order."""
+    if sample is not None and sample < len(questions):
+        picked = sorted(random.Random(seed).sample(range(len(questions)), sample))
+        return [questions[i] for i in picked]
+    return list(questions[:limit] if limit else questions)
+
+
 def run_eval(
     dataset: Dataset,
     settings: Settings,
@@ -274,12 +285,17 @@ def run_eval(
     corpus: Sequence[str] | None = None,
     judge_spec: str | None = None,
     limit: int | None = None,
+    sample: int | None = None,
+    seed: int = 0,
     progress: Progress | None = None,
 ) -> EvalRun:
-    """Evaluate the configured system on a dataset (k and the answerer come from settings)."""
+    """Evaluate the configured system on a dataset (k and the answerer come from settings).
+
+    `limit` keeps the first N questions; `sample` draws N at random with `seed` (the same N and
+    seed give the same questions), kept in dataset order."""
     from rag.engine import Asker
 
-    questions = dataset.questions[:limit] if limit else dataset.questions
+    questions = sample_questions(dataset.questions, limit=limit, sample=sample, seed=seed)
     started, clock = datetime.now(UTC), time.perf_counter()
     judge = _judge(judge_spec, settings)
     with corpus_store(settings, corpus, progress) as (run_settings, ingested):
@@ -296,6 +312,7 @@ def run_eval(
         "git_commit": git_commit(),
         "dataset": dataset.describe(),
         "limit": limit,
+        "sample": {"n": sample, "seed": seed} if sample else None,
         "k": run_settings.k,
         "models": {
             "answerer": answerer,
