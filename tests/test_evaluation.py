@@ -20,7 +20,15 @@ from rag.eval.compare import compare
 from rag.eval.dataset import Evidence, GoldQuestion, load_dataset
 from rag.eval.judge import Judge, JudgeScores, cache_key
 from rag.eval.report import failure_reason, html_report
-from rag.eval.run import EvalRun, evaluate, sample_questions, summarize_results, write_run
+from rag.eval.run import (
+    EvalRun,
+    QuestionResult,
+    evaluate,
+    judge_agreement,
+    sample_questions,
+    summarize_results,
+    write_run,
+)
 from rag.eval.scoring import metric_names, score
 from rag.llm import ScriptedChat
 from rag.readers import read_path
@@ -357,6 +365,31 @@ def test_the_judge_returns_scores_and_the_runner_merges_them(tmp_path: Path) -> 
     judge_imports = ast.parse((ROOT / "rag" / "eval" / "judge.py").read_text(encoding="utf-8"))
     modules = {n.module for n in ast.walk(judge_imports) if isinstance(n, ast.ImportFrom)}
     assert "rag.eval.run" not in modules  # the judge knows nothing of result rows
+
+
+def test_judge_agreement_with_contains_counts_answerable_questions_both_scored() -> None:
+    def row(qid: str, judge: float | None, contains: float | None, answerable: bool = True):
+        metrics = {"judge_pass": judge, "contains": contains}
+        return QuestionResult(id=qid, query="q", answerable=answerable, metrics=metrics)
+
+    rows = [
+        row("a", 1.0, 1.0),
+        row("b", 0.0, 0.0),
+        row("c", 1.0, 0.0),  # the judge accepts a paraphrase contains misses
+        row("d", 0.0, 1.0),
+        row("e", None, 1.0),  # the judge's verdict was invalid: not counted
+        row("f", 1.0, None, answerable=False),
+    ]
+    assert judge_agreement(rows) == {
+        "with": "contains",
+        "questions": 4,
+        "agree": 2,
+        "rate": 0.5,
+        "judge_only": 1,
+        "contains_only": 1,
+    }
+    assert judge_agreement(rows[4:]) is None
+    assert "judge_agreement" not in summarize_results(rows[4:], ["contains"])
 
 
 def test_refused_answerable_gets_the_lowest_judge_score_without_a_call(tmp_path: Path) -> None:

@@ -39,12 +39,18 @@ def headline(summary: dict[str, Any]) -> str:
         if corpus
         else "current store"
     )
-    return (
+    line = (
         f"{summary['questions']} questions ({summary['answerable']} answerable, "
         f"{summary['unanswerable']} unanswerable), {summary['errors']} errors, "
         f"k={meta.get('k')}, answerer {meta.get('models', {}).get('answerer')}, "
         f"{store}, {meta.get('seconds', 0):.1f} s"
     )
+    if agreement := summary.get("judge_agreement"):
+        line += (
+            f"; judge agrees with contains on {agreement['agree']} of "
+            f"{agreement['questions']} answerable questions"
+        )
+    return line
 
 
 # --- HTML --------------------------------------------------------------------------------

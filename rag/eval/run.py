@@ -186,6 +186,31 @@ def summarize_results(results: Sequence[QuestionResult], names: Sequence[str]) -
         "metrics": {name: asdict(_metric(results, name)) for name in names},
         "refusal": {"rejection_rate": rejection, "false_refusal_rate": false_refusal},
         "by_tag": by_tag(results, names),
+        **({"judge_agreement": agreement} if (agreement := judge_agreement(results)) else {}),
+    }
+
+
+def judge_agreement(results: Sequence[QuestionResult]) -> dict[str, Any] | None:
+    """How often the judge's pass/fail matches `contains` on answerable questions both scored
+    (None when no question has both): a judge that disagrees with string matching on more than
+    a few questions is worth reading before its figures are believed."""
+    pairs = [
+        (judge >= 0.5, contains >= 0.5)
+        for r in results
+        if r.answerable
+        and (judge := r.metrics.get("judge_pass")) is not None
+        and (contains := r.metrics.get("contains")) is not None
+    ]
+    if not pairs:
+        return None
+    agree = sum(judge == contains for judge, contains in pairs)
+    return {
+        "with": "contains",
+        "questions": len(pairs),
+        "agree": agree,
+        "rate": round(agree / len(pairs), 3),
+        "judge_only": sum(judge and not contains for judge, contains in pairs),
+        "contains_only": sum(contains and not judge for judge, contains in pairs),
     }
 
 
