@@ -125,7 +125,7 @@ def child_baseline_query(data_dir: str, url: str, limit: str) -> dict[str, Any]:
     from rag.store import _client
 
     settings = _settings(data_dir, url)
-    collection = _client(settings).get_collection(settings.collection)
+    collection = _client(settings)[0].get_collection(settings.collection)
     index = VectorStoreIndex.from_vector_store(
         ChromaVectorStore(chroma_collection=collection),
         embed_model=ingest_bench.wordllama_embedding(),

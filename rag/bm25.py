@@ -433,6 +433,8 @@ def ensure_index(settings: Settings, store: ChunkStore) -> BM25Index:
     if index is not None and index.revision == revision:
         return index
     index = index.synced(store, revision) if index else BM25Index.build(store, revision)
+    if store.read_only:  # a store on a read-only mount: the index is not saved
+        return index
     index.save(folder)
     _cache.clear()
     return index

@@ -30,6 +30,7 @@ from rag.fetch import Fetcher, RobotsCache, fetch_policy, is_url, robots_path
 from rag.files import ReadFailure, expand_paths
 from rag.quotes.extract import extract_quotes
 from rag.readers import read_path
+from rag.readonly import is_read_only_error, read_only_refusal
 from rag.settings import Settings
 from rag.store import ChunkStore, StoredArticle, date_number, require_store
 from rag.types import Article
@@ -99,8 +100,13 @@ def fingerprint(article: Article, settings: Settings) -> str:
 def write_lock(settings: Settings) -> Iterator[None]:
     """Exclusive lock on the collection for writers; fails fast when held."""
     folder = index_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    handle: IO[str] = open(folder.parent / f"{folder.name}.lock", "w")  # noqa: SIM115
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle: IO[str] = open(folder.parent / f"{folder.name}.lock", "w")  # noqa: SIM115
+    except OSError as exc:
+        if is_read_only_error(exc):
+            raise read_only_refusal(settings.data_dir, exc) from exc
+        raise StoreError(f"cannot write to the data dir {settings.data_dir}: {exc}") from exc
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -500,7 +506,7 @@ def remove(article_ids: list[str], settings: Settings) -> tuple[list[str], list[
     """Remove articles by id; returns (removed, not found)."""
     require_store(settings)  # before the lock file, which would create the data dir
     with write_lock(settings):
-        store = ChunkStore.open(settings)
+        store = ChunkStore.open(settings, write=True)
         present = store.existing(article_ids)
         missing = [a for a in article_ids if a not in present]
         base = _index_in_step(settings, store)

@@ -20,6 +20,7 @@ import numpy as np
 
 from rag.articles import outlet_key
 from rag.errors import EmbeddingMismatchError, StoreError
+from rag.readonly import is_read_only_error, read_only_refusal, snapshot, writable
 from rag.types import Article, Chunk, Passage
 
 if TYPE_CHECKING:
@@ -110,7 +111,9 @@ def date_number(iso: str | None) -> int:
     return d.year * 10000 + d.month * 100 + d.day
 
 
-def _client(settings: Settings) -> ClientAPI:
+def _client(settings: Settings, *, write: bool = True) -> tuple[ClientAPI, bool]:
+    """A Chroma client, and whether it reads a snapshot of a read-only store (only when
+    not ``write``: see ``rag.readonly``)."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -125,18 +128,34 @@ def _client(settings: Settings) -> ClientAPI:
                 if settings.chroma_token
                 else None
             )
-            return chromadb.HttpClient(
+            client = chromadb.HttpClient(
                 host=url.hostname,
                 port=url.port or (443 if url.scheme == "https" else 8000),
                 ssl=url.scheme == "https",
                 headers=headers,
                 settings=chroma_settings,
             )
-        settings.store_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
+            return client, False
+        folder = settings.store_dir
+        if write:
+            folder.mkdir(parents=True, exist_ok=True)
+        elif not writable(folder):
+            folder = snapshot(folder)
+        try:
+            return chromadb.PersistentClient(path=str(folder), settings=chroma_settings), (
+                folder != settings.store_dir
+            )
+        except Exception as exc:
+            if write or folder != settings.store_dir or not is_read_only_error(exc):
+                raise
+            # os.access said yes, the file system said no (a mount made read-only later)
+            snapped = snapshot(folder)
+            return chromadb.PersistentClient(path=str(snapped), settings=chroma_settings), True
     except StoreError:
         raise
     except Exception as exc:
+        if write and is_read_only_error(exc):
+            raise read_only_refusal(settings.data_dir, exc) from exc
         raise StoreError(f"cannot open the Chroma store at {describe(settings)}: {exc}") from exc
 
 
@@ -188,23 +207,32 @@ class ChunkStore:
         client: ClientAPI,
         collection: Collection,
         quotes: QuoteIndex | None = None,
+        *,
+        read_only: bool = False,
     ) -> None:
         self.settings = settings
         self.client = client
         self.collection = collection
         self.quotes = quotes  # None for a store written before quotes were indexed
+        self.read_only = read_only  # a snapshot of a store on a read-only mount
 
     @classmethod
     def open(
-        cls, settings: Settings, embedding_name: str | None = None, *, create: bool = False
+        cls,
+        settings: Settings,
+        embedding_name: str | None = None,
+        *,
+        create: bool = False,
+        write: bool = False,
     ) -> ChunkStore:
         """Open the collection; create it when asked; refuse a different embedding model.
 
         Without ``create`` nothing is written: a data dir that does not exist (a typo) is
-        reported, not made."""
+        reported, not made. Without ``create`` or ``write``, a store on a read-only mount is
+        read from a snapshot (``rag.readonly``) and refuses writes."""
         if not create:
             require_store(settings)
-        client = _client(settings)
+        client, read_only = _client(settings, write=create or write)
         try:
             if create:
                 collection = client.get_or_create_collection(
@@ -226,7 +254,8 @@ class ChunkStore:
                     f"{describe(settings)}: run 'rag ingest PATH' first"
                 ) from exc
             raise StoreError(f"cannot open collection at {describe(settings)}: {exc}") from exc
-        store = cls(settings, client, collection, _quote_index(client, settings, create))
+        quotes = _quote_index(client, settings, create)
+        store = cls(settings, client, collection, quotes, read_only=read_only)
         if embedding_name:
             store.check_embedding(embedding_name)
         return store
@@ -266,6 +295,7 @@ class ChunkStore:
 
     def bump_revision(self) -> str:
         """Mark the collection as changed (before and after every write)."""
+        self._writable()
         meta = self._fresh_metadata()
         meta["rag_revision"] = uuid.uuid4().hex
         self._call(lambda: self.collection.modify(metadata=meta))
@@ -299,6 +329,7 @@ class ChunkStore:
 
     def write(self, items: Sequence[StoredArticle]) -> None:
         """Add articles; each ``add`` call holds whole articles only."""
+        self._writable()
         ids: list[str] = []
         docs: list[str] = []
         metas: list[dict[str, Any]] = []
@@ -359,6 +390,7 @@ class ChunkStore:
 
     def delete(self, article_ids: Sequence[str]) -> None:
         """Remove all chunks of these articles, then their quotes."""
+        self._writable()
         for i in range(0, len(article_ids), 500):
             batch = list(article_ids[i : i + 500])
             where: Any = {"article_id": {"$in": batch}}
@@ -549,6 +581,11 @@ class ChunkStore:
             for cid, sim in zip(got["ids"], sims, strict=True):
                 by_id[cid].score = float(sim)
         return [by_id[c] for c in chunk_ids if c in by_id]
+
+    def _writable(self) -> None:
+        """Refuse to change a snapshot of a read-only store (the change would be lost)."""
+        if self.read_only:
+            raise read_only_refusal(self.settings.data_dir, OSError(30, "read-only"))
 
     def call(self, fn: Callable[[], T]) -> T:
         """Run a Chroma call; its failure becomes a StoreError naming the store."""

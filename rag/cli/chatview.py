@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,12 +68,16 @@ def run_interactive(session: ChatSession, history_file: Path) -> None:
     """Prompt with line editing and history; Ctrl-C cancels, Ctrl-D or /exit leaves."""
     from prompt_toolkit import PromptSession
     from prompt_toolkit.completion import WordCompleter
-    from prompt_toolkit.history import FileHistory
+    from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
-    history_file.parent.mkdir(parents=True, exist_ok=True)
+    history: History = InMemoryHistory()  # on a read-only data dir: this session's only
+    if os.access(history_file.parent, os.W_OK) and (
+        not history_file.exists() or os.access(history_file, os.W_OK)
+    ):
+        history = FileHistory(str(history_file))
     commands = [usage.split()[0] for usage in COMMANDS]
     prompt: PromptSession[str] = PromptSession(
-        history=FileHistory(str(history_file)),
+        history=history,
         completer=WordCompleter(commands, sentence=True),
     )
     session.view.info(f"rag chat · answerer {session.llm} · /help for commands, Ctrl-D to leave")
