@@ -232,6 +232,11 @@ _ADVERBIAL = re.compile(
 _TRAILING_NAME = re.compile(CAP_RUN.pattern + r"$")
 _LEADING_FILLER = re.compile(r"^(?:(?:but|and|however|meanwhile|yet|so|now|also)\b,?\s*)+", re.I)
 _BY_NAME = re.compile(rf"\b(?:by|of|from)\s+(?:the\s+)?({CAP_RUN.pattern})")
+_NAME_OF = re.compile(rf"({CAP_RUN.pattern})\s+(of|at|from)\s+((?:the\s+)?{CAP_RUN.pattern})$")
+# A nationality used as a noun for a person: "the Russian", "the Spaniard", "the Frenchman"
+_DEMONYM = re.compile(r"^(?!Vatican)[A-Z][a-z]+(?:ian|ese|man|ean|yan|ican|ard)$")
+# Role nouns that any person may be called, whatever else the article calls them.
+_ANY_ROLE = frozenset({"", "official", "year-old", "star", "player", "leader", "chief", "head"})
 _DOCUMENTS = frozenset({"statement", "report", "letter", "release", "filing", "document"})
 _ORG_NOUNS = frozenset({"company", "firm", "group", "government", "organisation", "club"})
 _VERBISH = frozenset({"was", "is", "were", "are", "had", "has", "have", "be", "been", "will"})
@@ -467,8 +472,10 @@ class _Extractor:
 
     def _speaker(self, np_text: str, appositive: str | None, at: int) -> tuple[Person, str] | None:
         """The person an attribution's subject refers to, and how it was identified."""
-        np_text = np_text.strip(" ,")
+        np_text = _LEADING_FILLER.sub("", np_text.strip(" ,"))
         low = np_text.lower()
+        if not low:
+            return None
         if _VERBISH & set(low.split()):
             return None  # "the rapper was": not a subject phrase
         if low in PRONOUNS:
@@ -498,7 +505,12 @@ class _Extractor:
             "his",
             "her",
             "their",
+            "our",
         }
+        if determiner and len(words) == 2 and _DEMONYM.search(words[1]):
+            # "the Russian revealed": a player introduced by name, referred to by nationality
+            person = self._unlike("", at)
+            return (person, "role") if person else None
         if determiner and words[0].lower() == "the" and _proper(words[1:]):
             words = words[1:]  # "the Bank of England", "The Electoral Commission"
             np_text = " ".join(words)
@@ -509,6 +521,10 @@ class _Extractor:
             return self._role(np_text, at)
         if low in _GENERIC or words[-1].lower() in _GENERIC:
             return None
+        of = _NAME_OF.match(np_text)
+        if of and " " in of.group(1) and not looks_like_org(of.group(1)):
+            # "Lt Col Eric Schnaible of the PCO": a person and the organisation they are from
+            return self._speaker(of.group(1), f", {of.group(2)} {of.group(3)},", at)
         # the name is the last run of capitalised words; the words before describe it
         tail = _TRAILING_NAME.search(np_text)
         if tail is None:
@@ -528,16 +544,19 @@ class _Extractor:
         person = self.cast.lookup(name, at)
         if person is None:
             person = self.cast.add(
-                name, is_org=looks_like_org(name) or (len(name.split()) == 1 and not title)
+                name,
+                is_org=looks_like_org(name) or (len(name.split()) == 1 and not title),
+                before=at,
             )
         if possessor:
             person.describe(f"{possessor}'s", possessor)
-        if descriptor:
-            person.describe(descriptor, organisation_of(descriptor))
-        if appositive:
-            app = appositive.strip(" ,")
-            if not app.lower().startswith("who ") and len(app.split()) <= 12:
-                person.describe(app, organisation_of(app))
+        for described in (descriptor, (appositive or "").strip(" ,")):
+            if not described or described.lower().startswith("who ") or len(described.split()) > 12:
+                continue
+            org = organisation_of(described)
+            person.describe(described, org)
+            if org:
+                self.cast.organisation(org, at)
         self.cast.mentions.append((at, person))
         return person, "name"
 
@@ -555,24 +574,53 @@ class _Extractor:
         if any(w.endswith("year-old") for w in words):
             head = "year-old"
         by = _BY_NAME.search(np_text)
+        owned = any(_POSSESSIVE.search(w) for w in words[1:-1])
+        if det == "the" and owned and head not in ROLE_WORDS | _DOCUMENTS:
+            # "the prime minister's office": an office of its own, not the last organisation
+            label = _DETERMINER.sub("", np_text)
+            return Person(label, organisation=org, gender="org", is_org=True), "role"
         if head in _DOCUMENTS and (by or org):
             # "a statement issued by Lycos", "a BBC statement": it speaks for its author
             return self._speaker(by.group(1) if by else org, None, at)
-        if det in {"the", "its", "his", "her", "their"}:
+        if det in {"the", "its", "his", "her", "their", "our"}:
             person = self.cast.by_role(head, at)
             if person is None and (head in ROLE_WORDS or head == "year-old"):
-                person = self.cast.last_speaker(at, "person") or self.cast.last_mention(
-                    at, "person"
-                )
+                person = self._unlike(head, at)
             if person is None and head not in ROLE_WORDS:
-                person = self.cast.last_speaker(at, "org") or self.cast.last_mention(at, "org")
+                person = (
+                    self.cast.last_speaker(at, "org")
+                    or self.cast.last_mention(at, "org")
+                    # "Lycos Europe": a company whose name does not say so
+                    or self.cast.last_mention(at, "unknown")
+                )
             if person is not None:
                 return person, "role"
+        if org:
+            self.cast.organisation(org, at)
         label = _DETERMINER.sub("", np_text)
-        person = Person(label, organisation=org)
+        person = Person(label, organisation=org, is_org=head not in ROLE_WORDS)
+        if person.is_org:
+            person.gender = "org"
         if org:
             person.describe(label, org)
         return person, "role"
+
+    def _unlike(self, head: str, at: int) -> Person | None:
+        """The last person speaking or named before ``at`` who is not described by another
+        role ("the defender" is not the man introduced as "City boss")."""
+        for pool in (self.cast.speakers, self.cast.mentions):
+            for off, person in reversed(pool):
+                if off >= at or person.is_org:
+                    continue
+                roles = {
+                    w.lower().rstrip("s")
+                    for d in person.descriptors
+                    for w in d.split()
+                    if is_role_word(w)
+                }
+                if not roles or head in roles or head in _ANY_ROLE:
+                    return person
+        return None
 
     def _add(self, start: int, end: int, kind: str, cue: str, person: Person, via: str) -> None:
         start, end = _trim(self.text, start, end)

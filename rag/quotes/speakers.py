@@ -7,6 +7,7 @@ lists are the module's knowledge of English news style, kept in one place.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ _ROLE_WORDS_TEXT = """
     strategist consultant partner president-elect candidate presenter director-general
     rapporteur negotiator treasurer controller principal dean teacher campaigner activist
     author writer investor trader banker dealer broker regulator watchdog representative rep
+    backbencher frontbencher agent correspondent host chef designer director-general
 """
 ROLE_WORDS = frozenset(_ROLE_WORDS_TEXT.split())
 # Words that modify a role without naming an organisation: "Foreign Minister".
@@ -41,6 +43,8 @@ _ORG_WORDS_TEXT = """
     trust service services securities capital partners holdings industries airlines airways
     motors network networks news times post journal bbc nato fifa uefa government kremlin
     parliament congress senate court police army navy league organisation organization
+    international systems technologies communications media entertainment records studios
+    pictures electronics software telecom laboratories labs
 """
 ORG_WORDS = frozenset(_ORG_WORDS_TEXT.split())
 TITLES = {
@@ -156,9 +160,14 @@ def looks_like_org(name: str) -> bool:
         return False
     if words[-1].lower().strip(".") in ORG_WORDS:
         return True
+    if any(w.lower() in ORG_WORDS and nxt == "of" for w, nxt in itertools.pairwise(words)):
+        return True  # "National Association of Probation Officers", "Bank of England"
     return len(words) == 1 and words[0].isupper() and len(words[0]) > 1 and name not in PLACES
 
 
+# Words that end a company's name without changing which company it is.
+_LEGAL_SUFFIXES_TEXT = "inc plc ltd llc corp corporation co company group holdings ag sa nv"
+LEGAL_SUFFIXES = frozenset(_LEGAL_SUFFIXES_TEXT.split())
 PLACES = frozenset({"UK", "US", "USA", "UAE"})  # capitals that name countries, not speakers
 
 
@@ -184,33 +193,52 @@ class Cast:
 
     @classmethod
     def of(cls, text: str) -> Cast:
-        """Every multi-word name in the text, with descriptors before it."""
+        """Every multi-word name in the text, with descriptors before it, and the later
+        mentions of a named person by surname alone."""
         cast = cls()
+        surnames: dict[str, Person] = {}
         for m in CAP_RUN.finditer(text):
-            run = m.group()
-            if " " not in run and not looks_like_org(run):
-                continue  # one capitalised word is a name only with a title (cheap test first)
-            title, rest = clean_run(run)
-            descriptor, name = split_descriptor(rest)
-            if not name or name.lower() in NOT_NAMES or is_role_word(name.split()[-1]):
-                continue
-            words = name.split()
-            if looks_like_org(name):
-                person = cast.add(name, is_org=True)
-            elif len(words) >= 2 or title:
-                person = cast.add(name, gender=TITLES.get(title, ""))
-                lead = _lowercase_lead(text, m.start())
-                full = f"{lead} {descriptor}".strip()
-                if full:
-                    person.describe(full, organisation_of(full))
-            else:
-                continue
-            cast.mentions.append((m.start(), person))
+            for at, run in _parts(m.start(), m.group()):
+                if " " not in run and not looks_like_org(run):
+                    # one capitalised word is a name only with a title (cheap test first)
+                    known = surnames.get(_strip_possessive(run))
+                    if known is not None:
+                        cast.mentions.append((at, known))
+                    continue
+                person = cast._named(text, at, run)
+                if person is not None:
+                    cast.mentions.append((at, person))
+                    if not person.is_org and " " in person.name:
+                        surnames[person.surname] = person
         return cast
 
-    def add(self, name: str, *, gender: str = "", is_org: bool = False) -> Person:
-        """The person with this name (or a fuller one), created when new."""
-        found = self.lookup(name)
+    def _named(self, text: str, at: int, run: str) -> Person | None:
+        """The person or organisation a capitalised run names, if any."""
+        title, rest = clean_run(run)
+        descriptor, name = split_descriptor(rest)
+        _, name = clean_run(name)  # "Stars In Their Eyes": not a name after "Stars"
+        if not name or name.lower() in NOT_NAMES or is_role_word(name.split()[-1]):
+            return None
+        if looks_like_org(name):
+            return self.add(name, is_org=True)
+        if " " not in name and not title:
+            return None
+        person = self.add(name, gender=TITLES.get(title, ""))
+        lead = _lowercase_lead(text, at)
+        full = f"{lead} {descriptor}".strip()
+        if full:
+            org = organisation_of(full)
+            person.describe(full, org)
+            if org:
+                self.organisation(org, at)
+        return person
+
+    def add(
+        self, name: str, *, gender: str = "", is_org: bool = False, before: int | None = None
+    ) -> Person:
+        """The person with this name (or a fuller one named before ``before``), created
+        when new."""
+        found = self.lookup(name, before)
         if found is not None:
             if gender and not found.gender:
                 found.gender = gender
@@ -218,6 +246,18 @@ class Cast:
         person = Person(name, gender="org" if is_org else gender, is_org=is_org)
         self.people[name] = person
         return person
+
+    def organisation(self, name: str, at: int) -> Person:
+        """The organisation a descriptor names ("a spokesman for Reporters Without Borders",
+        "William Hill spokesman"): known as one from now on, and mentioned at ``at``."""
+        found = self.lookup(name)
+        if found is None:
+            found = self.add(name, is_org=True)
+        elif not found.is_org and not found.gender and not found.descriptors:
+            found.is_org, found.gender = True, "org"
+        if found.is_org:
+            self.mentions.append((at, found))
+        return found
 
     def lookup(self, name: str, before: int | None = None) -> Person | None:
         """The fullest known name for a mention: "Peskov" -> Dmitry Peskov."""
@@ -230,11 +270,17 @@ class Cast:
             p
             for p in self.people.values()
             if (not p.is_org and _ends_with(p.name.split(), words))
-            or (p.is_org and p.name.lower().split()[: len(words)] == name.lower().split())
+            or (p.is_org and _shortened(p.name, name))
         ]
-        if not candidates:
+        if not candidates and len(words) == 1 and not name.isupper():
+            # "Lycos" for Lycos Europe, "Serena" for Serena Williams, once they are named
+            first = self._first_mentions()
             candidates = [
-                p for p in self.people.values() if not p.is_org and words[-1] in p.name.split()
+                p
+                for p in self.people.values()
+                if not p.is_org
+                and words[0] in p.name.split()
+                and (before is None or first.get(id(p), before) < before)
             ]
         if not candidates:
             return None
@@ -243,6 +289,12 @@ class Cast:
             if recent:
                 return recent[-1]
         return max(candidates, key=lambda p: len(p.name))
+
+    def _first_mentions(self) -> dict[int, int]:
+        first: dict[int, int] = {}
+        for off, person in self.mentions:
+            first[id(person)] = min(off, first.get(id(person), off))
+        return first
 
     def last_speaker(self, before: int, want: str = "") -> Person | None:
         """The last attributed speaker before an offset, compatible with a pronoun's gender."""
@@ -268,6 +320,29 @@ class Cast:
         return None
 
 
+def _parts(at: int, run: str) -> list[tuple[int, str]]:
+    """A capitalised run cut after a possessive inside it: "Bayern Munich's Champions
+    League" names Bayern Munich and the Champions League."""
+    parts: list[tuple[int, str]] = []
+    start = 0
+    for m in re.finditer(r"['’]s?(?=\s)", run):
+        parts.append((at + start, run[start : m.end()]))
+        start = m.end() + 1
+    parts.append((at + start, run[start:]))
+    return [(a, r) for a, r in parts if r]
+
+
+def _shortened(full: str, short: str) -> bool:
+    """True when an organisation's name is written short: "Time Warner" for "Time Warner
+    Inc", "Electoral Commission" for "The Electoral Commission" (not "Sky" for "Sky News",
+    nor "US" for "US Trade Representative's Office")."""
+    words, part = full.lower().split(), short.lower().split()
+    if words[: len(part)] != part:
+        return False
+    rest = words[len(part) :]
+    return all(w.strip(".") in LEGAL_SUFFIXES for w in rest)
+
+
 def _ends_with(words: list[str], tail: list[str]) -> bool:
     return len(words) >= len(tail) and words[-len(tail) :] == tail
 
@@ -279,6 +354,8 @@ def _compatible(person: Person, want: str) -> bool:
         return not person.is_org and person.gender in {want, ""}
     if want == "person":
         return not person.is_org
+    if want == "unknown":  # a name that may be a company's: no gender, no job
+        return not person.is_org and not person.gender and not person.descriptors
     return True
 
 
