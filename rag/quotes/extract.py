@@ -21,6 +21,7 @@ from typing import Any
 from rag.quotes.speakers import (
     CAP_RUN,
     NOT_NAMES,
+    ORG_WORDS,
     PRONOUNS,
     ROLE_WORDS,
     Cast,
@@ -142,7 +143,11 @@ _DET_ROLE = (
         )[::-1]
     )
     + r")s?"
-    r"(?:\s+(?:for|at|of|from|with)\s+(?:the\s+)?" + CAP_RUN.pattern + r")?"
+    r"(?:\s+(?:for|at|of|from|with)\s+(?:the\s+)?"
+    + CAP_RUN.pattern
+    + r"(?:\s+and\s+"  # "the MP for Sittingbourne and Sheppey"
+    + CAP_RUN.pattern
+    + r")?)?"
 )
 _NAME = r"(?:(?:[A-Z][\w'’-]*\s+)*?" + CAP_RUN.pattern + r")"
 _PRON = r"(?:he|she|they|it|He|She|They|It|I|We|we)"
@@ -237,6 +242,13 @@ _NAME_OF = re.compile(rf"({CAP_RUN.pattern})\s+(of|at|from)\s+((?:the\s+)?{CAP_R
 _DEMONYM = re.compile(r"^(?!Vatican)[A-Z][a-z]+(?:ian|ese|man|ean|yan|ican|ard)$")
 # Role nouns that any person may be called, whatever else the article calls them.
 _ANY_ROLE = frozenset({"", "official", "year-old", "star", "player", "leader", "chief", "head"})
+# The subject a sentence opens with: "But Hantuchova is ...", "And ex-Tory education
+# secretary Gillian Shepherd remembered ..."
+_SENTENCE_SUBJECT = re.compile(
+    r"(?:(?:And|But|However|Meanwhile|Yet|Still|So)\b,?\s+)?(?:[a-z][\w-]*\s+){0,3}"
+    rf"(?P<name>{CAP_RUN.pattern})\s+(?:[a-z]\w*)"
+)
+_PRONOUN_BEFORE = re.compile(r"\b(he|she|they|it|He|She|They|It)\s+(?:[a-z]+\s+)?$")
 _DOCUMENTS = frozenset({"statement", "report", "letter", "release", "filing", "document"})
 _ORG_NOUNS = frozenset({"company", "firm", "group", "government", "organisation", "club"})
 _VERBISH = frozenset({"was", "is", "were", "are", "had", "has", "have", "be", "been", "will"})
@@ -330,14 +342,39 @@ class _Extractor:
             prev = self.quotes[-1] if self.quotes else None
             if prev is None or span.open - prev.end > 600:
                 return
-            self._add(span.start, span.end, "direct", "", self._people[-1], "continuation")
+            person = self._subject_before(span.open, "person", prev.end) or self._people[-1]
+            self._add(span.start, span.end, "direct", "", person, "continuation")
             return
         cue, speaker, via, verb_at = found
         # a short partial quote is speech only right after its cue ("called it "a farce"")
         near = verb_at < span.open and span.open - verb_at <= 40
         if words < 3 and not standalone and (not near or _title_case(text, span)):
             return
+        if via == "pronoun":
+            want = PRONOUNS.get(cue_subject(text, verb_at), "")
+            prev_end = self.quotes[-1].end if self.quotes else 0
+            speaker = self._subject_before(span.open, want, prev_end) or speaker
         self._add(span.start, span.end, "direct", cue, speaker, via)
+
+    def _subject_before(self, at: int, want: str, after: int) -> Person | None:
+        """The named subject of the sentence just before ``at``, when that sentence holds
+        no quote and comes after ``after`` (the last quote): 'Williams was also far from
+        content. "...," she said.' speaks for Williams, not the last speaker."""
+        i = bisect.bisect_right(self._starts, at) - 1
+        if i < 1 or (self.sentences[i][0] < at and self.text[self.sentences[i][0] : at].strip()):
+            return None  # the quote does not open its sentence
+        a, b = self.sentences[i - 1]
+        if a < after or any(a <= q.start < b for q in self.quotes):
+            return None
+        m = _SENTENCE_SUBJECT.match(self.text, a, b)
+        if m is None:
+            return None
+        _, name = clean_run(m.group("name"))
+        _, name = split_descriptor(name)
+        person = self.cast.lookup(name, at) if name else None
+        if person is None or person.is_org or not _compatible_with(person, want):
+            return None
+        return person
 
     def _post_cue(self, post: str, at: int) -> tuple[str, Person, str, int] | None:
         """A cue right after the closing mark: `," he said`, `," said X`."""
@@ -490,9 +527,16 @@ class _Extractor:
             return (person, "pronoun") if person else None
         words = np_text.split()
         possessor = ""
-        if len(words) > 1 and _POSSESSIVE.search(words[0]) and words[1][:1].isupper():
-            possessor = words[0][:-2]  # "Amazon's Robin Terrell"
-            words = words[1:]
+        owner = [
+            i
+            for i in range(len(words) - 1)
+            if _POSSESSIVE.search(words[i])
+            and words[i + 1][:1].isupper()
+            and not _owned_office(words[i + 1 :])
+        ]
+        if owner:  # "Amazon's Robin Terrell", "Manchester United's Alex Ferguson"
+            possessor = " ".join(words[: owner[-1] + 1])[:-2]
+            words = words[owner[-1] + 1 :]
             np_text = " ".join(words)
             low = np_text.lower()
         determiner = low.split()[0] in {
@@ -511,6 +555,9 @@ class _Extractor:
             # "the Russian revealed": a player introduced by name, referred to by nationality
             person = self._unlike("", at)
             return (person, "role") if person else None
+        named_after = bool(appositive) and _proper((appositive or "").strip(" ,").split())
+        if determiner and len(words) > 1 and is_role_word(words[1]) and not named_after:
+            return self._role(np_text, at)  # "The MP for Sittingbourne and Sheppey"
         if determiner and words[0].lower() == "the" and _proper(words[1:]):
             words = words[1:]  # "the Bank of England", "The Electoral Commission"
             np_text = " ".join(words)
@@ -590,8 +637,9 @@ class _Extractor:
                 person = (
                     self.cast.last_speaker(at, "org")
                     or self.cast.last_mention(at, "org")
-                    # "Lycos Europe": a company whose name does not say so
-                    or self.cast.last_mention(at, "unknown")
+                    # "In a statement from Lycos Europe ..., the company denied": a company
+                    # whose name does not say so, named in this sentence or the one before
+                    or self._near_mention(at)
                 )
             if person is not None:
                 return person, "role"
@@ -604,6 +652,13 @@ class _Extractor:
         if org:
             person.describe(label, org)
         return person, "role"
+
+    def _near_mention(self, at: int) -> Person | None:
+        person = self.cast.last_mention(at, "unknown")
+        i = bisect.bisect_right(self._starts, at) - 1
+        since = self.sentences[i - 1][0] if i >= 1 else 0
+        found = [off for off, p in self.cast.mentions if p is person and since <= off < at]
+        return person if found else None
 
     def _unlike(self, head: str, at: int) -> Person | None:
         """The last person speaking or named before ``at`` who is not described by another
@@ -738,6 +793,25 @@ def _title_case(text: str, span: _Span) -> bool:
     return bool(words) and all(
         w[:1].isupper() or w.lower() in {"of", "the", "and", "a", "in"} for w in words
     )
+
+
+def cue_subject(text: str, verb_at: int) -> str:
+    """The pronoun just before a cue verb ("he" in `," he said`, `She added:`), lowercase,
+    or ""."""
+    m = _PRONOUN_BEFORE.search(text, max(0, verb_at - 30), verb_at)
+    return m.group(1).lower() if m else ""
+
+
+def _compatible_with(person: Person, want: str) -> bool:
+    if want in {"m", "f"}:
+        return person.gender in {want, ""}
+    return want in {"", "person"}
+
+
+def _owned_office(words: list[str]) -> bool:
+    """ "Office" in "the US Trade Representative's Office": one organisation word that the
+    possessive belongs to, not a name of its own."""
+    return len(words) == 1 and words[0].lower() in ORG_WORDS
 
 
 def _person_like(text: str) -> bool:

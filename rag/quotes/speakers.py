@@ -83,6 +83,12 @@ _CAP = r"(?:[A-Z]\.(?=\s+[A-Z])|[A-Z][\w'’-]*(?:\.[\w'’-]+)*)"
 CAP_RUN = re.compile(rf"{_CAP}(?:\s+(?:(?:{'|'.join(NAME_LINKS | {'of', 'for'})})\s+)?{_CAP})*")
 WORD = re.compile(r"[\w'’.-]+")
 _ORG_AFTER = re.compile(rf"\b(?:at|of|for|from|with)\s+(?:the\s+)?({CAP_RUN.pattern})")
+# Words before a name that make it an organisation: "a spokesman for Reporters Without
+# Borders", "a statement from Lycos Europe"
+_SPOKEN_FOR = re.compile(
+    r"\b(?:spokes(?:man|woman|person)|statement|press release)\s+(?:for|from|of|by|issued by)"
+    r"\s+(?:the\s+)?$"
+)
 _LEADING_DET = re.compile(r"(?:(?:the|a|an|former)\s+)?(.*)", re.I)
 _POSSESSIVE_END = re.compile(r"['’]s?$")
 
@@ -205,7 +211,11 @@ class Cast:
                     if known is not None:
                         cast.mentions.append((at, known))
                     continue
-                person = cast._named(text, at, run)
+                person: Person | None
+                if _SPOKEN_FOR.search(text, max(0, at - 40), at):
+                    person = cast.organisation(clean_run(run)[1], at)
+                else:
+                    person = cast._named(text, at, run)
                 if person is not None:
                     cast.mentions.append((at, person))
                     if not person.is_org and " " in person.name:
@@ -253,7 +263,7 @@ class Cast:
         found = self.lookup(name)
         if found is None:
             found = self.add(name, is_org=True)
-        elif not found.is_org and not found.gender and not found.descriptors:
+        elif not found.is_org and not found.gender:
             found.is_org, found.gender = True, "org"
         if found.is_org:
             self.mentions.append((at, found))
@@ -304,11 +314,13 @@ class Cast:
         return None
 
     def last_mention(self, before: int, want: str = "") -> Person | None:
-        """The last person (or organisation) named before an offset."""
-        for off, person in reversed(self.mentions):
-            if off < before and _compatible(person, want):
-                return person
-        return None
+        """The last person (or organisation) named before an offset (mentions are recorded
+        as they are found, not in text order)."""
+        best: tuple[int, Person] | None = None
+        for off, person in self.mentions:
+            if off < before and _compatible(person, want) and (best is None or off >= best[0]):
+                best = (off, person)
+        return best[1] if best else None
 
     def by_role(self, role: str, before: int) -> Person | None:
         """The last speaker before an offset whose descriptors contain the role's head word."""
@@ -326,6 +338,9 @@ def _parts(at: int, run: str) -> list[tuple[int, str]]:
     parts: list[tuple[int, str]] = []
     start = 0
     for m in re.finditer(r"['’]s?(?=\s)", run):
+        rest = run[m.end() + 1 :].split()
+        if len(rest) == 1 and rest[0].lower() in ORG_WORDS:
+            break  # "the US Trade Representative's Office" is one organisation
         parts.append((at + start, run[start : m.end()]))
         start = m.end() + 1
     parts.append((at + start, run[start:]))
