@@ -90,7 +90,7 @@ _VERB = (
 )
 _AUX = (
     r"(?:(?:has|have|had|also|later|then|previously|already|repeatedly|again|once|"
-    r"recently|earlier|publicly|privately|simply|just|further|quickly|firmly|"
+    r"recently|earlier|publicly|privately|simply|just|further|quickly|firmly|long|"
     r"strongly|flatly|angrily|reportedly)\s+)*"
 )
 _DET_ROLE = (
@@ -149,14 +149,19 @@ _DET_ROLE = (
     + CAP_RUN.pattern
     + r")?)?"
 )
-_NAME = r"(?:(?:[A-Z][\w'’-]*\s+)*?" + CAP_RUN.pattern + r")"
+_NAME = r"(?:(?:[Tt]he\s+)?(?:[A-Z][\w'’-]*\s+)*?" + CAP_RUN.pattern + r")"
 _PRON = r"(?:he|she|they|it|He|She|They|It|I|We|we)"
 _LOWER_ROLE = "spokesman|spokeswoman|spokesperson|official|minister|analyst|economist|boss|coach"
 SUBJECT = (
     rf"(?P<np>{_PRON}|{_DET_ROLE}|{_NAME}"
     rf"|(?:[a-z]+\s+){{0,2}}(?:{_LOWER_ROLE}|manager|chief)\s+{CAP_RUN.pattern})"
 )
-APPOSITIVE = r"(?P<app>,\s*(?:who\s+[^,\"]{1,80}|[^,\"]{1,100}),)?"
+# "X, who ..., said", "X, economist at Y, said", "The British Chambers of Commerce (BCC) said"
+APPOSITIVE = (
+    r"(?:\s*\([A-Z][\w.&-]{0,12}\))?"
+    r"(?:\s+in\s+[A-Z][\w'’-]*)?"
+    r"(?P<app>,\s*(?:who\s+[^,\"]{1,80}|[^,\"]{1,100}),)?"
+)
 
 # "... he said" / "..., the official added" (subject then verb), anchored at the end of the
 # text before the verb.
@@ -171,7 +176,15 @@ _VERB_SUBJECT = re.compile(
 )
 _ACCORDING = re.compile(rf"\b[Aa]ccording to\s+(?P<np>{_PRON}\b|{_DET_ROLE}|(?:the\s+)?{_NAME})")
 _PASSIVE = re.compile(r"\b(?:is|was|were|be|been|being|are)\s+$")
-_THAT = re.compile(r"^(?:[^,\"]{0,60}?\s)?that\s+")
+# "that" after the cue and what may stand between them: an object or an adverbial ("told
+# MPs on Tuesday that", "said in a statement that"), not a clause of its own ("said the
+# survey showed that", "said he was pleased to give cash to a party that")
+_THAT = re.compile(
+    r"^\s*(?:(?:(?:to|on|in|at|during|last|this|yesterday|today|earlier|later|also|again|"
+    r"recently|previously|repeatedly|late|early)\b[^,\"]{0,50}?|(?:the\s+)?(?:[A-Z][\w'’.-]*"
+    r"(?:\s+[A-Z][\w'’.-]*)*|reporters|journalists|MPs|him|her|them|us|me|the\s+\w+)"
+    r"(?:['’]s\s+(?:[\w-]+\s+){0,2}?programme)?)\s+)?that\s+"
+)
 _TOLD_OBJECT = re.compile(
     r"(?:the\s+)?(?:(?:[A-Z][\w'’.-]*|BBC|MPs)\s+){0,5}?(?:[A-Z][\w'’.-]*|reporters|journalists"
     r"|MPs|lawmakers|parliament|delegates|shareholders|investors|analysts|fans|viewers|"
@@ -179,7 +192,7 @@ _TOLD_OBJECT = re.compile(
 )
 _LEAD_IN = re.compile(
     r"^(?:(?:but|and|however|meanwhile|yesterday|today|now|so|still|instead"
-    r"|also|separately|earlier|later)\b,?\s+|[^,\"]{1,60},\s+)",
+    r"|also|separately|earlier|later)\b,?\s+|[^,\"]{1,120},\s+)",
     re.I,
 )
 _GENERIC = frozenset(
@@ -213,9 +226,12 @@ _GENERIC = frozenset(
 )
 # "..., the firm said." / "..., said Mr Smith." at the end of a sentence.
 _TAIL_CUE = re.compile(
-    rf",\s+(?:{SUBJECT}\s+{_AUX}(?P<verb>{_VERB})|(?P<verb2>{_VERB})\s+"
-    rf"(?P<np2>(?:the\s+|a\s+)?(?:[\w'’-]+\s+){{0,3}}?{CAP_RUN.pattern}))"
-    r"(?:\s+[^,]{0,40})?[.!?]?$"
+    rf",\"?\s+(?:{SUBJECT}\s+{_AUX}(?P<verb>{_VERB})(?:\s+(?!that\b)[^,]{{0,40}})?"
+    rf"|(?P<verb2>{_VERB})\s+"
+    rf"(?P<np2>(?:the\s+|a\s+)?(?:[\w'’-]+\s+){{0,3}}?{CAP_RUN.pattern})"
+    r"(?:\s+(?:on|in|at|during|after|before|yesterday|today|last|this|earlier|later|"
+    r"recently|when|while|as|to|from|of|for|with)\b[^,]{0,40})?)"
+    r"[.!?]?$"
 )
 # "X said (that) ..." at the start of a sentence (or after a lead-in).
 _LEAD_CUE = re.compile(rf"{SUBJECT}{APPOSITIVE}\s+{_AUX}(?P<verb>{_VERB})\b")
@@ -237,7 +253,7 @@ _ADVERBIAL = re.compile(
 _TRAILING_NAME = re.compile(CAP_RUN.pattern + r"$")
 _LEADING_FILLER = re.compile(r"^(?:(?:but|and|however|meanwhile|yet|so|now|also)\b,?\s*)+", re.I)
 _BY_NAME = re.compile(rf"\b(?:by|of|from)\s+(?:the\s+)?({CAP_RUN.pattern})")
-_NAME_OF = re.compile(rf"({CAP_RUN.pattern})\s+(of|at|from)\s+((?:the\s+)?{CAP_RUN.pattern})$")
+_NAME_OF = re.compile(rf"({CAP_RUN.pattern})\s+(of|at|from)\s+(the\s+{CAP_RUN.pattern})$")
 # A nationality used as a noun for a person: "the Russian", "the Spaniard", "the Frenchman"
 _DEMONYM = re.compile(r"^(?!Vatican)[A-Z][a-z]+(?:ian|ese|man|ean|yan|ican|ard)$")
 # Role nouns that any person may be called, whatever else the article calls them.
