@@ -180,10 +180,11 @@ _PASSIVE = re.compile(r"\b(?:is|was|were|be|been|being|are)\s+$")
 # MPs on Tuesday that", "said in a statement that"), not a clause of its own ("said the
 # survey showed that", "said he was pleased to give cash to a party that")
 _THAT = re.compile(
-    r"^\s*(?:(?:(?:to|on|in|at|during|last|this|yesterday|today|earlier|later|also|again|"
-    r"recently|previously|repeatedly|late|early)\b[^,\"]{0,50}?|(?:the\s+)?(?:[A-Z][\w'’.-]*"
-    r"(?:\s+[A-Z][\w'’.-]*)*|reporters|journalists|MPs|him|her|them|us|me|the\s+\w+)"
-    r"(?:['’]s\s+(?:[\w-]+\s+){0,2}?programme)?)\s+)?that\s+"
+    r"^\s*(?:(?:the\s+)?(?:[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*|reporters|journalists|him|her"
+    r"|them|us|me|the\s+\w+)(?:['’]s)?(?:\s+(?:[\w'’-]+\s+){0,4}?(?:programme|website|"
+    r"newspaper|agency|magazine|channel|show|conference|committee))?\s+)?"
+    r"(?:(?:to|on|in|at|during|last|this|yesterday|today|earlier|later|also|again|recently|"
+    r"previously|repeatedly|late|early)\b[^,\"]{0,50}?\s+)?that\s+"
 )
 _TOLD_OBJECT = re.compile(
     r"(?:the\s+)?(?:(?:[A-Z][\w'’.-]*|BBC|MPs)\s+){0,5}?(?:[A-Z][\w'’.-]*|reporters|journalists"
@@ -265,6 +266,16 @@ _SENTENCE_SUBJECT = re.compile(
     rf"(?P<name>{CAP_RUN.pattern})\s+(?:[a-z]\w*)"
 )
 _PRONOUN_BEFORE = re.compile(r"\b(he|she|they|it|He|She|They|It)\s+(?:[a-z]+\s+)?$")
+_COLON_QUOTE = re.compile(r'^[^":.]{0,80}:\s*"')
+_SENTENCE_STOP = re.compile(r"[.!?]\s+")
+# Nouns that name an organisation ("the bookmaker" does not: it may be a person or a firm)
+_ORG_HEADS_TEXT = """
+    company firm group government organisation organization club office ministry
+    department bank agency union party body regulator retailer airline carrier insurer
+    newspaper broadcaster network court watchdog commission side team council authority
+    committee association federation
+"""
+_ORG_HEADS = frozenset(_ORG_HEADS_TEXT.split())
 _DOCUMENTS = frozenset({"statement", "report", "letter", "release", "filing", "document"})
 _ORG_NOUNS = frozenset({"company", "firm", "group", "government", "organisation", "club"})
 _VERBISH = frozenset({"was", "is", "were", "are", "had", "has", "have", "be", "been", "will"})
@@ -471,7 +482,8 @@ class _Extractor:
             if verb in INDIRECT_VERBS and np_text:
                 found = self._speaker(np_text, None, a + tail.start())
                 if found and tail.start() > 20:
-                    self._add_content(a, a + tail.start(), verb, found)
+                    start = _quote_sentence_start(sentence, tail.start())
+                    self._add_content(a + start, a + tail.start(), verb, found)
                     return
         lead = _LEAD_IN.match(sentence)
         for offset in (0, lead.end() if lead else -1):
@@ -496,6 +508,8 @@ class _Extractor:
     def _content_start(self, sentence: str, after: int, verb: str) -> int | None:
         """Where the reported content starts after the cue verb."""
         rest = sentence[after:]
+        if _COLON_QUOTE.match(rest):
+            return None  # 'she added: "..."', 'told the BBC: "..."': a direct quote follows
         that = _THAT.match(rest)
         if that:
             return after + that.end()
@@ -662,7 +676,7 @@ class _Extractor:
         if org:
             self.cast.organisation(org, at)
         label = _DETERMINER.sub("", np_text)
-        person = Person(label, organisation=org, is_org=head not in ROLE_WORDS)
+        person = Person(label, organisation=org, is_org=head in _ORG_HEADS)
         if person.is_org:
             person.gender = "org"
         if org:
@@ -822,6 +836,17 @@ def _compatible_with(person: Person, want: str) -> bool:
     if want in {"m", "f"}:
         return person.gender in {want, ""}
     return want in {"", "person"}
+
+
+def _quote_sentence_start(sentence: str, cue: int) -> int:
+    """Where the reported clause before a sentence-end cue starts: the sentence's start, or
+    for a quote closing at the cue (`," she said`) the start of the quote's own sentence
+    when narration ends before its opening mark."""
+    if not sentence.startswith(',"', cue):
+        return 0
+    opening = sentence.rfind('"', 0, cue)
+    ends = [m.end() for m in _SENTENCE_STOP.finditer(sentence, 0, max(opening, 0))]
+    return ends[-1] if ends else 0
 
 
 def _owned_office(words: list[str]) -> bool:

@@ -24,6 +24,7 @@ _ROLE_WORDS_TEXT = """
     rapporteur negotiator treasurer controller principal dean teacher campaigner activist
     author writer investor trader banker dealer broker regulator watchdog representative rep
     backbencher frontbencher agent correspondent host chef designer director-general
+    cardinal bishop archbishop
 """
 ROLE_WORDS = frozenset(_ROLE_WORDS_TEXT.split())
 # Words that modify a role without naming an organisation: "Foreign Minister".
@@ -59,6 +60,12 @@ TITLES = {
     "dame": "f",
     "prof": "",
     "professor": "",
+    "lt": "",
+    "col": "",
+    "gen": "",
+    "maj": "",
+    "capt": "",
+    "sgt": "",
 }
 # Capitalised words that start sentences or name days and months, never part of a name.
 _NOT_NAMES_TEXT = """
@@ -70,7 +77,7 @@ _NOT_NAMES_TEXT = """
     many most one two three four five six seven eight nine ten according despite although
     though because since until unless even only not no yes my your mr mrs ms dr sir lord
     lady dame prof professor to from of by about over under into out up down new instead
-    under whether while during
+    under whether while during commenting responding writing explaining
 """
 NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 NATIONALITY = re.compile(r"(?:an|ian|ish|ese|ic|i|ch|sh)$")
@@ -168,6 +175,8 @@ def looks_like_org(name: str) -> bool:
         return True
     if any(w.lower() in ORG_WORDS and nxt == "of" for w, nxt in itertools.pairwise(words)):
         return True  # "National Association of Probation Officers", "Bank of England"
+    if len(words) > 1 and words[0].isupper() and len(words[0]) > 1 and words[0] not in PLACES:
+        return True  # "BBC Scotland", "ITV News": an organisation's part
     return len(words) == 1 and words[0].isupper() and len(words[0]) > 1 and name not in PLACES
 
 
@@ -183,8 +192,10 @@ def clean_run(run: str) -> tuple[str, str]:
     while words and words[0].lower().strip(".") in NOT_NAMES - set(TITLES):
         words.pop(0)
     title = ""
-    if words and words[0].lower().strip(".") in TITLES:
+    while words and words[0].lower().strip(".") in TITLES:  # "Lt Col Eric Schnaible"
         title = words.pop(0).strip(".").lower()
+    if len(words) > 1 and words[-1] == "I":
+        words.pop()  # "Delta Airlines I" from "... Delta Airlines I think"
     words = [_strip_possessive(w) if i == len(words) - 1 else w for i, w in enumerate(words)]
     return title, " ".join(words).strip(" ,.")
 
