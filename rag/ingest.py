@@ -19,7 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from rag.articles import outlet_key
 from rag.bm25 import BM25Index, Row, Vocab, chunk_text, index_dir, tokenize_words
@@ -39,6 +39,16 @@ BATCH = 256
 Progress = Callable[[int, int, int], None]  # (articles seen, files done, files total)
 
 
+class Duplicate(NamedTuple):
+    """An article skipped because one with the same text is stored or was read before it: under
+    another id, or the same id read from another file (``path`` beside ``same_as_path``)."""
+
+    article_id: str
+    same_as: str
+    path: str = ""
+    same_as_path: str = ""
+
+
 @dataclass
 class IngestReport:
     """What an ingest run did."""
@@ -46,7 +56,7 @@ class IngestReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (skipped id, kept id)
+    duplicates: list[Duplicate] = field(default_factory=list)
     failed: list[ReadFailure] = field(default_factory=list)
     skipped: list[ReadFailure] = field(default_factory=list)  # pages that are not articles
     chunks: int = 0
@@ -63,7 +73,7 @@ class IngestReport:
             "added": list(self.added),
             "updated": list(self.updated),
             "unchanged": list(self.unchanged),
-            "duplicates": [{"id": skipped, "same_as": kept} for skipped, kept in self.duplicates],
+            "duplicates": [_duplicate_dict(d) for d in self.duplicates],
             "failed": [{"path": f.path, "line": f.line, "reason": f.reason} for f in self.failed],
             "skipped": [{"path": f.path, "reason": f.reason} for f in self.skipped],
         }
@@ -73,6 +83,13 @@ class IngestReport:
             "chunks": self.chunks,
             "seconds": round(self.seconds, 3),
         }
+
+
+def _duplicate_dict(duplicate: Duplicate) -> dict[str, str]:
+    out = {"id": duplicate.article_id, "same_as": duplicate.same_as}
+    if duplicate.article_id == duplicate.same_as:
+        out |= {"path": duplicate.path, "same_as_path": duplicate.same_as_path}
+    return out
 
 
 def content_hash(article: Article) -> str:
@@ -390,6 +407,7 @@ class _Run:
         self.force = force
         self.batch: dict[str, Article] = {}
         self.seen_hashes: dict[str, str] = {}
+        self.read: dict[str, tuple[str, str]] = {}  # id -> (content hash, path) read this run
         self.seen = 0
         self.pending: tuple[Future[list[StoredArticle]], dict[str, str], list[Article]] | None = (
             None
@@ -400,7 +418,13 @@ class _Run:
 
     def add(self, article: Article) -> None:
         self.seen += 1
-        if article.article_id in self.batch:
+        aid, digest = article.article_id, content_hash(article)
+        first = self.read.get(aid)
+        if first is not None and first[0] == digest:  # the same file under another path
+            self.report.duplicates.append(Duplicate(aid, aid, article.path, first[1]))
+            return
+        self.read[aid] = (digest, article.path)
+        if aid in self.batch:
             self.flush()
         self.batch[article.article_id] = article
         if len(self.batch) >= self.batch_size:
@@ -411,6 +435,10 @@ class _Run:
             return
         articles = list(self.batch.values())
         self.batch = {}
+        if self.pending is not None and {a.article_id for a in self.pending[2]} & {
+            a.article_id for a in articles
+        }:
+            self.drain()  # an id the worker is preparing: it must be stored before it is looked up
         stored = self.store.existing([a.article_id for a in articles])
         prints = {a.article_id: fingerprint(a, self.settings) for a in articles}
         todo = [
@@ -481,7 +509,7 @@ class _Run:
             digest = hashes[article.article_id]
             owner = self.seen_hashes.get(digest) or in_store.get(digest)
             if owner and owner != article.article_id:
-                self.report.duplicates.append((article.article_id, owner))
+                self.report.duplicates.append(Duplicate(article.article_id, owner))
                 continue
             self.seen_hashes[digest] = article.article_id
             kept.append(article)

@@ -75,6 +75,56 @@ def test_duplicate_under_another_id_is_reported(tmp_path: Path, seed_path: Path)
     assert "duplicate: other-id has the same text as" in out
 
 
+def test_two_identical_files_are_one_article_and_a_rerun_is_unchanged(
+    tmp_path: Path, seed_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (folder / name).write_bytes(seed_path.read_bytes())
+    first = json.loads(rag("ingest", "--json", str(folder))[1])
+    assert first["counts"]["added"] == 1 and first["counts"]["updated"] == 0
+    [duplicate] = first["duplicates"]
+    assert duplicate["path"].endswith("b.txt") and duplicate["same_as_path"].endswith("a.txt")
+    for _ in range(2):
+        code, out, _ = rag("ingest", str(folder))
+        assert code == 0
+        assert "added 0, updated 0, unchanged 1, skipped duplicates 1" in out
+        assert "(0 chunks" in out  # nothing embedded again
+        assert "b.txt is the same article as" in out and out.count("duplicate:") == 1
+    assert len(json.loads(rag("list", "--json")[1])) == 1
+
+
+def test_added_counts_what_list_shows_when_an_id_comes_twice_in_parallel_ingest(
+    tmp_path: Path,
+) -> None:
+    """Over 2 MB, a worker process prepares one batch while the next is looked up: an article
+    read twice under one id (its text changed) was counted as added twice, and ``rag list``
+    showed it once. A new process, as the parallel path is not taken with threads running."""
+    import os
+    import subprocess
+    import sys
+
+    filler = "The council met again on Monday to discuss the harbour budget. " * 120
+    rows = [{"id": "same-id", "title": "Harbour bridge", "text": "It opens on Monday. " + filler}]
+    rows += [{"id": f"a{i}", "title": f"Item {i}", "text": f"{i}. {filler}"} for i in range(300)]
+    rows += [{"id": "same-id", "title": "Harbour bridge", "text": "It opens on Tuesday. " + filler}]
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    assert corpus.stat().st_size > 2_000_000  # rag.ingest.PARALLEL_BYTES
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("rag")), "ingest", str(corpus), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "RAG_EMBEDDING": "hash"},
+    )
+    assert done.returncode == 0, done.stderr
+    counts = json.loads(done.stdout)["counts"]
+    assert (counts["added"], counts["updated"]) == (301, 1)
+    assert len(json.loads(rag("list", "--json")[1])) == 301
+
+
 def test_ingest_json_lists_every_outcome_and_counts_them(tmp_path: Path, seed_path: Path) -> None:
     first = json.loads(rag("ingest", "--json", str(seed_path))[1])
     [seed_id] = first["added"]

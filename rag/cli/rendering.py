@@ -82,8 +82,13 @@ def ingest_summary(console: Console, err: Console, report: IngestReport) -> None
         f"unchanged {len(report.unchanged)}, skipped duplicates {len(report.duplicates)}, "
         f"failed {len(report.failed)} ({report.chunks} chunks, {report.seconds:.1f} s)"
     )
-    for skipped, kept in report.duplicates[:20]:
-        console.print(Text(f"duplicate: {skipped} has the same text as {kept}", style="yellow"))
+    for d in report.duplicates[:20]:
+        line = (
+            f"duplicate: {d.path} is the same article as {d.same_as_path} ({d.same_as})"
+            if d.article_id == d.same_as
+            else f"duplicate: {d.article_id} has the same text as {d.same_as}"
+        )
+        console.print(Text(line, style="yellow"))
     if len(report.duplicates) > 20:
         console.print(f"... and {len(report.duplicates) - 20} more duplicates")
     for failure in report.failed:
@@ -118,7 +123,7 @@ def update_dict(report: UpdateReport) -> dict[str, Any]:
         "added": ingest.added if ingest else [],
         "updated": ingest.updated if ingest else [],
         "unchanged": len(ingest.unchanged) if ingest else 0,
-        "duplicates": [list(d) for d in ingest.duplicates] if ingest else [],
+        "duplicates": [[d.article_id, d.same_as] for d in ingest.duplicates] if ingest else [],
         "failed": report.failures,
         "requests": report.requests,
         "seconds": round(report.seconds, 3),
