@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import math
 import multiprocessing
 import os
 import threading
@@ -23,7 +24,7 @@ from typing import IO, Any, NamedTuple
 
 from rag.articles import outlet_key
 from rag.bm25 import BM25Index, Row, Vocab, chunk_text, index_dir, tokenize_words
-from rag.chunking import chunk_article, embedding_text, splitter
+from rag.chunking import chunk_article, count_tokens, embedding_text, splitter
 from rag.embeddings import Embedder, get_embedder
 from rag.errors import ModelError, RagError, StoreError
 from rag.fetch import Fetcher, RobotsCache, fetch_policy, is_url, robots_path
@@ -408,6 +409,7 @@ class _Run:
         self.batch: dict[str, Article] = {}
         self.seen_hashes: dict[str, str] = {}
         self.read: dict[str, tuple[str, str]] = {}  # id -> (content hash, path) read this run
+        self.limit: int | None = None  # the most chunks one store write takes
         self.seen = 0
         self.pending: tuple[Future[list[StoredArticle]], dict[str, str], list[Article]] | None = (
             None
@@ -424,6 +426,9 @@ class _Run:
             self.report.duplicates.append(Duplicate(aid, aid, article.path, first[1]))
             return
         self.read[aid] = (digest, article.path)
+        if reason := self._too_long(article):
+            self.report.failed.append(ReadFailure(article.path, reason))
+            return
         if aid in self.batch:
             self.flush()
         self.batch[article.article_id] = article
@@ -486,6 +491,25 @@ class _Run:
             aid = item.article.article_id
             (self.report.updated if aid in stored else self.report.added).append(aid)
             self.report.chunks += len(item.chunks)
+
+    def _too_long(self, article: Article) -> str | None:
+        """Why an article certainly has more chunks than one store write takes, found before
+        it is chunked or embedded: n chunks of at most ``size`` tokens overlapping by at most
+        ``overlap`` hold at most size + (n - 1)(size - overlap) tokens."""
+        size, overlap = self.settings.chunk_size, self.settings.chunk_overlap
+        if self.limit is None:
+            self.limit = self.store.max_chunks_per_write()
+        fits = size + (self.limit - 1) * (size - overlap)  # tokens in the most chunks stored
+        if len(article.text) <= fits:  # a token is at least a character
+            return None
+        tokens = len(count_tokens(article.text))
+        if tokens <= fits:
+            return None
+        least = math.ceil((tokens - overlap) / (size - overlap))
+        return (
+            f"article {article.article_id!r} is too long to store (at least {least:,} chunks "
+            f"of {size} tokens; the limit is {self.limit:,} chunks): split it into several"
+        )
 
     def _drop_too_long(self, items: list[StoredArticle]) -> list[StoredArticle]:
         """Articles longer than one store write fail: they could not be stored whole."""

@@ -241,6 +241,33 @@ def test_article_too_long_to_store_whole_fails_alone(tmp_path: Path) -> None:
     assert stored_titles(settings) == {headline}
 
 
+def test_article_too_long_to_store_fails_before_it_is_embedded(tmp_path: Path) -> None:
+    """A 15 MB text file was chunked and embedded for 32 s before it failed: the chunk count
+    it must at least have is now checked first, and said in the one-line reason."""
+    from rag.embeddings import HashEmbedder
+
+    class Counting(HashEmbedder):
+        texts = 0
+
+        def embed(self, texts: list[str]) -> Any:
+            Counting.texts += len(texts)
+            return super().embed(texts)
+
+    settings = Settings.load(flags={"embedding": "hash", "chunk_size": 16, "chunk_overlap": 4})
+    folder = tmp_path / "in"
+    folder.mkdir()
+    headline = write_good(folder)
+    words = " ".join(f"w{n % 97}" for n in range(100_000))  # at least 8,333 chunks of 16 tokens
+    (folder / "endless.txt").write_text(f"Endless\n\n{words}\n")
+    report = bounded(lambda: ingest([str(folder)], settings, embedder=Counting()), 120)
+    [failure] = report.failed
+    assert failure.path == str(folder / "endless.txt")
+    assert "too long to store (at least 8,333 chunks of 16 tokens; the limit is" in failure.reason
+    assert "\n" not in failure.reason
+    assert 0 < Counting.texts < 10  # the good article's chunks only
+    assert stored_titles(settings) == {headline}
+
+
 def test_html_scripts_never_reach_the_store(tmp_path: Path, hash_settings: Settings) -> None:
     page = (
         "<html><head><title>Ferry timetable changes</title>"
