@@ -2,19 +2,24 @@
 
 A chat model rewrites follow-ups with ``prompts/condense.txt``; ``plausible_rewrite`` decides
 whether to trust its rewrite. Without a model (or when its rewrite is not plausible),
-``fallback_condense`` does it by rule: pronouns become the person or organisation last named,
-and the previous question's key terms are carried over.
+``fallback_condense`` does it by rule: he/she/him/his/her become the person the previous
+answer is about (``person_meant``), other pronouns the person or organisation last named, and
+the previous question's key terms are carried over.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from rag.text import QUESTION_WORDS, key_terms, sentence_spans, strip_markers
 from rag.types import Answer
 
 PRONOUNS = {"he", "she", "him", "his", "her", "they", "them", "their", "it", "its"}
+PERSONAL = {"he", "she", "him", "his", "her"}  # always a person, never a city or a club
+WHO = {"who", "whom", "whose"}
+AUXILIARIES = {"did", "does", "do", "will", "would", "can", "could", "should", "has", "have", "had"}
 POSSESSIVES = {"his", "their", "its"}
 CONNECTIVES = ("and ", "but ", "also ", "so ", "then ")
 ABOUT = ("what about ", "how about ")
@@ -67,13 +72,13 @@ def fallback_condense(question: str, previous: Turn) -> str:
     """Rewrite a follow-up without a model: resolve pronouns, carry the previous key terms."""
     if not looks_like_follow_up(question):
         return question
-    name = last_named(previous)
+    name, person = last_named(previous), person_meant(previous)
     core = _PAREN_TAIL.sub("", previous.standalone).rstrip(" ?.")
     rest = _strip_connective(question.strip())
     topic = _topic(rest)
     if topic is not None:
-        return f"{_about(core, resolve_pronouns(topic, name))}?"
-    resolved = resolve_pronouns(rest[:1].upper() + rest[1:], name)
+        return f"{_about(core, resolve_pronouns(topic, name, person))}?"
+    resolved = resolve_pronouns(rest[:1].upper() + rest[1:], name, person)
     have = set(key_terms(resolved))
     carried = [w for w in content_words(core) if key_terms(w)[0] not in have]
     return f"{resolved} ({' '.join(carried[:MAX_CARRIED])})" if carried else resolved
@@ -162,14 +167,86 @@ def last_named(turn: Turn) -> str | None:
     return None
 
 
-def resolve_pronouns(text: str, name: str | None) -> str:
-    """Replace he/she/they/it/his/her/their with the name (possessives get 's)."""
-    if not name:
-        return text
+def person_meant(turn: Turn) -> str | None:
+    """The person the previous answer is about: a named person (never a month, a city or a
+    club), read with ``rag.quotes.speakers.Cast``.
+
+    After a who-question, the people the question did not name ("Who did Bolton sign from
+    Roma?": the player signed, not Bolton's manager, who is named first); otherwise the
+    people the question named, else those of the answer. Among them, the one mentioned most
+    in the answer and its cited passages; on a tie, the one named first.
+    """
+    from rag.quotes.speakers import Cast
+
+    answer = "" if turn.answer.refused else strip_markers(turn.answer.answer)
+    asked = _people(Cast.of(turn.standalone))
+    named = _people(Cast.of(answer))
+    if turn.standalone.strip().lower().split(" ", 1)[0] in WHO:
+        spans = sentence_spans(answer)
+        first = answer[spans[0][0] : spans[0][1]] if spans else ""
+        if found := _who_by_verb(turn.standalone, first, Cast.of(first)):
+            return found
+        candidates = [n for n in named if not _same_person(n, asked)] or named
+    else:
+        candidates = asked or named
+    if not candidates:
+        return None
+    passages = " ".join(c.passage.text for c in turn.answer.citations)
+    return max(candidates, key=lambda n: _mentions(n, f"{answer} {passages}"))
+
+
+def _who_by_verb(question: str, sentence: str, cast: Any) -> str | None:
+    """The person a who-question asks for, placed by its verb in the answer's sentence: the
+    first person after it when the question asks for the object ("Who did Bolton sign?":
+    "... has signed Roma defender Vincent Candela"), the last before it when it asks for the
+    subject ("Who signed Candela?")."""
+    words = _WORDS.findall(question.lower())
+    if len(words) < 3:
+        return None
+    asks_object = words[1] in AUXILIARIES
+    if asks_object:  # the verb: the first lowercase word after the subject
+        tail = [w for w in _WORDS.findall(question)[2:] if w.islower()]
+        verb = tail[0] if tail else ""
+    else:
+        verb = words[1]
+    stem = key_terms(verb)
+    if not stem:
+        return None
+    at = next((m.start() for m in _WORDS.finditer(sentence) if key_terms(m.group(0)) == stem), -1)
+    if at < 0:
+        return None
+    people = sorted((off, p.name) for off, p in cast.mentions if not p.is_org)
+    after = [name for off, name in people if off > at]
+    before = [name for off, name in people if off < at]
+    if asks_object:
+        return after[0] if after else None
+    return before[-1] if before else None
+
+
+def _people(cast: Any) -> list[str]:
+    """The people of a Cast (not its organisations), in order of mention."""
+    ordered = sorted(cast.mentions, key=lambda m: m[0])
+    return list(dict.fromkeys(p.name for _, p in ordered if not p.is_org))
+
+
+def _same_person(name: str, others: list[str]) -> bool:
+    return any(name.split()[-1] == other.split()[-1] for other in others)
+
+
+def _mentions(name: str, text: str) -> int:
+    """How often the person's surname is in the text."""
+    return len(re.findall(rf"\b{re.escape(name.split()[-1])}\b", text))
+
+
+def resolve_pronouns(text: str, name: str | None, person: str | None = None) -> str:
+    """Replace he/she/they/it/his/her/their with the name, he/she/him/his/her with the
+    person when there is one (possessives get 's)."""
     out, at = [], 0
     for start, end, possessive in pronouns(text):
-        out += [text[at:start], name + ("'s" if possessive else "")]
-        at = end
+        meant = person if person and text[start:end].lower() in PERSONAL else name
+        if meant:
+            out += [text[at:start], meant + ("'s" if possessive else "")]
+            at = end
     return "".join([*out, text[at:]])
 
 
