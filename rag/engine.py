@@ -25,7 +25,7 @@ from rag import prompts
 from rag.citations import MARKER, check_answer
 from rag.dates import relative_window
 from rag.errors import ModelError
-from rag.extractive import ExtractiveAnswerer, idf_from_bm25
+from rag.extractive import ExtractiveAnswerer
 from rag.llm import ChatModel, Message, OnToken, get_chat_model
 from rag.quotes.answer import answer_from_quotes
 from rag.quotes.index import QuoteIndex
@@ -75,11 +75,18 @@ class Extractive:
         self, question: str, passages: list[Passage], as_of: date, on_token: OnToken | None
     ) -> str:
         """Best-covering sentences, or the refusal."""
-        idf = idf_from_bm25(self.searcher.bm25())
-        text = ExtractiveAnswerer(idf).answer(question, passages, prompts.refusal())
+        text = extractive_answerer(self.searcher).answer(question, passages, prompts.refusal())
         if on_token:
             on_token(text)
         return text
+
+
+def extractive_answerer(searcher: Searcher) -> ExtractiveAnswerer:
+    """The extractive answerer over the searcher's BM25 index and (local) embedder."""
+    embedder = searcher.embedder
+    local = embedder is not None and not embedder.name.startswith("openai")
+    embed = embedder.embed if embedder is not None and local else None
+    return ExtractiveAnswerer(searcher.bm25(), embed=embed)
 
 
 @dataclass

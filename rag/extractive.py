@@ -1,144 +1,393 @@
-"""The extractive answerer: no model, the retrieved sentences that answer best, cited.
+"""The extractive answerer: no model, the retrieved sentences that hold the answer, cited.
 
-It scores each sentence of the shown passages by how much of the question's key terms
-(weighted by their rarity in the collection) it covers, answers with the best one or
-two, and refuses when no passage addresses the question's key terms. A sentence that
-offers no answer of the kind asked for (no name for "who", no new number for "how many",
-no time for "when": ``rag.answertype``) counts for less, and a sentence giving the reader
-orders (an injected instruction) is never an answer.
+Every sentence of the shown passages is a candidate. A small learned model
+(``rag.answerability``) scores each on what matters for news questions: how much of the
+question's rare terms it covers (idf from the BM25 index, the same terms BM25 searched
+with), whether it offers the kind of answer asked for (a number for "how much", a time
+for "when", a name for "who": ``rag.answertype``) near the question's terms, the passage's
+retrieval rank, and the embedding similarity of sentence and question. The best whole
+sentences are the answer, verbatim and cited. A second learned model decides from the
+question-level signals whether the passages answer the question at all, and refuses when
+they do not. A sentence written to order an AI reader about (``answertype.is_instruction``)
+is never an answer.
+
+"What did X say" questions gather the sentences that attribute speech to X; a quote index
+can take that over through the ``statements`` seam.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rag.answertype import Kind, expected_kind, is_instruction, offers
-from rag.text import key_terms, sentence_spans
+import numpy as np
+
+from rag.answerability import Model, load_models
+from rag.answertype import Kind, expected_kind, is_instruction, offer_spans, offers
+from rag.text import MARKER, index_terms, key_terms, sentence_spans
 from rag.types import Passage
 
 if TYPE_CHECKING:
     from rag.bm25 import BM25Index
 
-RANK_BONUS = 0.02
-CONTEXT_WEIGHT = 0.5
-FIRST_MENTION_BONUS = 0.04
-TYPE_MISMATCH = 0.5  # coverage kept by a sentence without the kind of answer asked for
+CONTEXT_WEIGHT = 0.5  # a term in the sentence before counts half ("They spent ...")
+MAX_SENTENCES = 2
+SECOND_SHARE = 0.75  # a second sentence must score this share of the best one's probability
+NEAR = 8  # words: an answer this close to a question term is "near" it
+
+Embed = Callable[[list[str]], np.ndarray]
+# (question, subject, passages) -> (source number, start, end) of each statement by subject
+Statements = Callable[[str, str, list[Passage]], list[tuple[int, int, int]]]
+
+# "What did X say?", "What has X said about Y?": an open question about X's statements
+# (not "What did X tell Russia to do?", which asks for one fact).
+_SAY_QUESTION = re.compile(
+    r"^\W*what\s+(?:did|does|do|has|have|had)\s+(?P<who>.+?)\s+"
+    r"(?:say|said|tell\s+(?:reporters|journalists)|told\s+(?:reporters|journalists))"
+    r"(?:\s+(?:about|on|of|regarding)\s+[^?]+)?\W*$",
+    re.IGNORECASE,
+)
+_SPEECH = re.compile(
+    r"\b(?:said|says|say|told|tells|added|stated|argued|warned|claimed|insisted|denied"
+    r"|according\s+to|announced|noted|explained|replied|responded|wrote|tweeted|declared)\b"
+    r"|[\"“”]",
+    re.IGNORECASE,
+)
+
+
+_NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+")
 
 
 @dataclass
-class Scored:
-    """A candidate sentence of a shown passage."""
+class Candidate:
+    """A sentence of a shown passage and what the sentence model reads in it."""
 
     source: int  # 1-based source number
     start: int
     end: int
     text: str
-    coverage: float
     terms: frozenset[str]
+    features: dict[str, float]
+    score: float = 0.0  # the sentence model's probability that it holds the answer
+    where: tuple[str, int] = ("", 0)  # article id and offset in the article
+
+
+@dataclass
+class Reading:
+    """Everything the answerer read for one question: ranked candidates and signals."""
+
+    question: str
+    kind: Kind | None
+    candidates: list[Candidate]  # best first
+    signals: dict[str, float] = field(default_factory=dict)  # for the answerability model
+    answerable: float = 0.0  # the answerability model's probability
 
 
 class ExtractiveAnswerer:
-    """Answers with the best-covering sentences of the shown passages."""
+    """Answers with the sentences of the shown passages that hold the answer, or refuses."""
 
     name = "extractive"
 
     def __init__(
         self,
-        idf: Callable[[str], float] | None = None,
+        index: BM25Index | None = None,
         *,
-        min_coverage: float = 0.5,
-        max_sentences: int = 2,
+        embed: Embed | None = None,
+        statements: Statements | None = None,
+        models: tuple[Model, Model] | None = None,
+        max_sentences: int = MAX_SENTENCES,
     ) -> None:
-        self.idf = idf or (lambda _term: 1.0)
-        self.min_coverage = min_coverage
+        self.index = index
+        self.idf: Callable[[str], float] = idf_from_bm25(index)
+        self.embed = embed
+        self.statements = statements or attributed_statements
+        self._models = models
         self.max_sentences = max_sentences
+
+    @property
+    def models(self) -> tuple[Model, Model]:
+        """(sentence model, answerability model): given, or the packaged ones."""
+        if self._models is None:
+            self._models = load_models()
+        return self._models
 
     def answer(self, question: str, passages: list[Passage], refusal: str) -> str:
         """Cited sentences, or the refusal sentence."""
-        terms = set(key_terms(question))
-        if not terms or not passages:
+        reading = self.read(question, passages)
+        if not reading.candidates or not self.models[1].accepts(reading.answerable):
             return refusal
-        weights = {t: self.idf(t) for t in terms}
-        total = sum(weights.values())
-        kind = expected_kind(question)
-        scored = self._score(passages, weights, total, question, kind)
-        if not scored or scored[0].coverage < self.min_coverage:
-            return refusal
-        return " ".join(f"{s.text.strip()} [{s.source}]" for s in self._pick(scored, weights))
+        return " ".join(f"{c.text.strip()} [{c.source}]" for c in self._pick(reading))
 
-    def _score(
+    def read(self, question: str, passages: list[Passage]) -> Reading:
+        """Every candidate sentence scored, and the question-level signals."""
+        return self.score(self.gather(question, passages))
+
+    def gather(self, question: str, passages: list[Passage]) -> Reading:
+        """Candidates with their features and the signals that need no model."""
+        terms = set(key_terms(question))
+        kind = expected_kind(question)
+        if not terms or not passages:
+            return Reading(question, kind, [])
+        weights = {t: self.idf(t) for t in terms}
+        candidates = self._candidates(question, passages, weights, kind)
+        signals = {**self._signals(question, passages, weights), **coverage_signals(candidates)}
+        return Reading(question, kind, candidates, signals)
+
+    def score(self, reading: Reading) -> Reading:
+        """Candidates ranked by the sentence model; the answerability model's verdict."""
+        sentence_model, answer_model = self.models
+        for c in reading.candidates:
+            c.score = sentence_model.probability(c.features)
+        # "What did X say": the sentences that attribute speech to X come first
+        said = any(c.features["statement"] for c in reading.candidates)
+        reading.candidates.sort(
+            key=lambda c: (-(said and c.features["statement"]), -c.score, c.source, c.start)
+        )
+        reading.signals.update(best_signals(reading.candidates))
+        reading.answerable = answer_model.probability(reading.signals)
+        return reading
+
+    def _candidates(
         self,
+        question: str,
         passages: list[Passage],
         weights: dict[str, float],
-        total: float,
-        question: str,
         kind: Kind | None,
-    ) -> list[Scored]:
-        out: list[Scored] = []
+    ) -> list[Candidate]:
+        total = sum(weights.values()) or 1.0
+        said = _SAY_QUESTION.search(question)
+        spoken: set[tuple[int, int]] = set()
+        if said:
+            spoken = {(n, a) for n, a, _ in self.statements(question, said.group("who"), passages)}
+        out: list[Candidate] = []
         first_mention: dict[tuple[str, str], int] = {}
         for n, passage in enumerate(passages, 1):
             previous: frozenset[str] = frozenset()
             for start, end in sentence_spans(passage.text):
                 text = passage.text[start:end]
-                if is_instruction(text):  # read on as if it were not there
-                    continue
-                found = frozenset(set(key_terms(text)) & weights.keys())
-                # "They spent ..." leans on the sentence before it for its subject
+                if is_instruction(text) or MARKER.search(text):
+                    continue  # orders to an AI, or forged citation markers: read on past them
+                words = key_terms(text)
+                found = frozenset(set(words) & weights.keys())
                 context = previous - found
-                coverage = (
-                    sum(weights[t] for t in found)
-                    + CONTEXT_WEIGHT * sum(weights[t] for t in context)
-                ) / total
-                if kind is not None and not offers(kind, text, question):
-                    coverage *= TYPE_MISMATCH
-                out.append(Scored(n, start, end, text, coverage, found))
+                typed = kind is None or offers(kind, text, question)
+                features = {
+                    "coverage": sum(weights[t] for t in found) / total,
+                    "context": CONTEXT_WEIGHT * sum(weights[t] for t in context) / total,
+                    "share": len(found | context) / len(weights),  # every term counts one
+                    "typed": float(kind is not None and typed),
+                    "untyped_miss": float(kind is not None and not typed),
+                    "near": _near(kind, text, question, found) if kind else 0.0,
+                    "inverse_rank": 1.0 / n,
+                    "statement": float((n, start) in spoken),
+                    "length": math.log1p(len(words)),
+                }
+                where = (passage.article_id, passage.start + start)
+                out.append(Candidate(n, start, end, text, found, features, where=where))
                 previous = found
                 for term in found:
                     key = (passage.article_id, term)
                     offset = passage.start + start
                     first_mention[key] = min(first_mention.get(key, offset), offset)
-        for s in out:
-            passage = passages[s.source - 1]
-            # news puts the main statement first: favour the first mention of a key term
-            if any(
-                first_mention.get((passage.article_id, t)) == passage.start + s.start
-                for t in s.terms
-            ):
-                s.coverage += FIRST_MENTION_BONUS
-            s.coverage += RANK_BONUS / s.source
-        return sorted(out, key=lambda s: (-s.coverage, s.source, s.start))
+        for c in out:
+            passage = passages[c.source - 1]
+            c.features["first_mention"] = float(
+                any(
+                    first_mention.get((passage.article_id, t)) == passage.start + c.start
+                    for t in c.terms
+                )
+            )
+        self._similarity(question, out)
+        return out
 
-    def _pick(self, scored: list[Scored], weights: dict[str, float]) -> list[Scored]:
-        best = scored[0]
+    def _similarity(self, question: str, candidates: list[Candidate]) -> None:
+        """Cosine similarity of each sentence and the question (0 without an embedder)."""
+        for c in candidates:
+            c.features["similarity"] = 0.0
+        if self.embed is None or not candidates:
+            return
+        vectors = self.embed([question, *(c.text for c in candidates)])
+        sims = vectors[1:] @ vectors[0]
+        for c, sim in zip(candidates, sims, strict=True):
+            c.features["similarity"] = float(sim)
+
+    def _signals(
+        self,
+        question: str,
+        passages: list[Passage],
+        weights: dict[str, float],
+    ) -> dict[str, float]:
+        total = sum(weights.values()) or 1.0
+        per_passage = []
+        for p in passages:
+            have = set(key_terms(f"{p.title}\n{p.text}"))
+            per_passage.append(sum(w for t, w in weights.items() if t in have) / total)
+        anywhere = set().union(*(set(key_terms(f"{p.title}\n{p.text}")) for p in passages))
+        missing = [w for t, w in weights.items() if t not in anywhere]
+        top_idf = max(weights.values())
+        signals = {
+            "passage_coverage": per_passage[0] if per_passage else 0.0,
+            "max_passage_coverage": max(per_passage, default=0.0),
+            "missing_rare": max(missing, default=0.0) / top_idf if top_idf else 0.0,
+            "missing_share": sum(missing) / total,
+            "typed_question": float(expected_kind(question) is not None),
+            "terms": math.log1p(len(weights)),
+        }
+        signals.update(self._bm25_signals(question, passages))
+        return signals
+
+    def _bm25_signals(self, question: str, passages: list[Passage]) -> dict[str, float]:
+        """BM25's best score (as a share of the most the query could score), its margin
+        over the second, and whether BM25's best article is the first shown."""
+        out = {"bm25_top": 0.0, "bm25_margin": 0.0, "bm25_agrees": 0.0}
+        index = self.index
+        if index is None or index.model is None:
+            return out
+        ceiling = sum(index.idf(t) for t in set(index_terms(question))) or 1.0
+        hits = index.search(question, 10)
+        if not hits:
+            return out
+        top = hits[0][1]
+        second = next(
+            (s for row, s in hits if index.article_ids[row] != index.article_ids[hits[0][0]]),
+            0.0,
+        )
+        out["bm25_top"] = top / ceiling
+        out["bm25_margin"] = (top - second) / top if top else 0.0
+        out["bm25_agrees"] = float(
+            bool(passages) and index.article_ids[hits[0][0]] == passages[0].article_id
+        )
+        return out
+
+    def _pick(self, reading: Reading) -> list[Candidate]:
+        """The best sentence, a second one nearly as good that adds question terms, and the
+        sentence that continues the best one (a quote, a pronoun). For "what did X say", X's
+        statements, best first."""
+        ranked = reading.candidates
+        best = ranked[0]
         picked = [best]
-        covered = set(best.terms)
-        for cand in scored[1:12]:
-            if len(picked) >= self.max_sentences:
+        covered, seen = set(best.terms), {_plain(best.text)}
+        statements = bool(best.features["statement"])
+        for cand in ranked[1:12]:
+            if len(picked) >= self.max_sentences + statements:
                 break
-            new = cand.terms - covered
-            if cand.coverage >= 0.75 * best.coverage and new:
-                picked.append(cand)
-                covered |= cand.terms
-        follow = _follow_on(best, scored)
-        if follow and len(picked) < self.max_sentences + 1 and follow not in picked:
+            if _plain(cand.text) in seen:
+                continue
+            if statements:
+                if not cand.features["statement"]:
+                    break
+            elif not cand.terms - covered or cand.score < SECOND_SHARE * best.score:
+                continue
+            picked.append(cand)
+            covered |= cand.terms
+            seen.add(_plain(cand.text))
+        if statements:  # in the order the article gives them
+            return sorted(picked, key=lambda c: (c.where[0] != best.where[0], c.where))
+        follow = _follow_on(best, ranked)
+        if follow and _plain(follow.text) not in seen and len(picked) <= self.max_sentences:
             picked.insert(1, follow)
         return picked
 
 
-def _follow_on(best: Scored, scored: list[Scored]) -> Scored | None:
+def _plain(text: str) -> str:
+    return " ".join(text.split())
+
+
+def coverage_signals(candidates: Sequence[Candidate]) -> dict[str, float]:
+    """How much of the question one sentence covers: any sentence, and one that offers the
+    kind of answer asked for (read from the candidates' features, no model)."""
+    covered = [c.features["coverage"] + c.features["context"] for c in candidates]
+    typed = [c for c in candidates if not c.features["untyped_miss"]]
+    top = max(covered, default=0.0)
+    top_typed = max((c.features["coverage"] + c.features["context"] for c in typed), default=0.0)
+    return {
+        "top_coverage": top,
+        "typed_coverage": top_typed,
+        "typed_gap": top - top_typed,
+        "top_share": max((c.features.get("share", 0.0) for c in candidates), default=0.0),
+        "typed_share": max((c.features.get("share", 0.0) for c in typed), default=0.0),
+    }
+
+
+def best_signals(ranked: Sequence[Candidate]) -> dict[str, float]:
+    """The answerability signals read off the best-ranked sentences."""
+    best = ranked[0] if ranked else None
+    return {
+        "best_score": best.score if best else 0.0,
+        "best_coverage": best.features["coverage"] if best else 0.0,
+        "best_typed": best.features["typed"] if best else 0.0,
+        "best_near": best.features["near"] if best else 0.0,
+        "best_similarity": best.features["similarity"] if best else 0.0,
+        "second_score": ranked[1].score if len(ranked) > 1 else 0.0,
+    }
+
+
+def _near(kind: Kind, sentence: str, question: str, found: frozenset[str]) -> float:
+    """1 when an answer of the kind asked for sits within ``NEAR`` words of a question term,
+    falling off with distance; 0 when the sentence holds none."""
+    spans = offer_spans(kind, sentence, question)
+    if not spans or not found:
+        return 0.0
+    positions = [m.start() for m in re.finditer(r"\w+", sentence)]
+    term_at = [
+        i for i, m in enumerate(re.finditer(r"\w+", sentence)) if set(key_terms(m.group())) & found
+    ]
+    if not term_at:
+        return 0.0
+    best = min(abs(_word_index(positions, start) - t) for start, _ in spans for t in term_at)
+    return 1.0 / (1.0 + best / NEAR)
+
+
+def _word_index(positions: list[int], offset: int) -> int:
+    """Index of the word that starts at or before ``offset``."""
+    lo = 0
+    for i, p in enumerate(positions):
+        if p > offset:
+            break
+        lo = i
+    return lo
+
+
+def _follow_on(best: Candidate, ranked: Sequence[Candidate]) -> Candidate | None:
     """The sentence right after the best one when it continues it (a quote, a pronoun)."""
-    after = [s for s in scored if s.source == best.source and s.start > best.start]
+    after = [c for c in ranked if c.source == best.source and c.start > best.start]
     if not after:
         return None
-    nxt = min(after, key=lambda s: s.start)
+    nxt = min(after, key=lambda c: c.start)
     if nxt.start - best.end > 3:
         return None
     opener = nxt.text.lstrip()[:12].lower()
     if opener.startswith(('"', "“", "he ", "she ", "they ", "it ", "the ", "that ")):
         return nxt
     return None
+
+
+def attributed_statements(
+    question: str, subject: str, passages: list[Passage]
+) -> list[tuple[int, int, int]]:
+    """(source, start, end) of sentences that attribute speech to the subject: they name it
+    (or a name it goes by: "Kremlin Spokesman Dmitry Peskov" makes Peskov speak for the
+    Kremlin) and hold a speech verb or a quotation."""
+    names = set(key_terms(subject))
+    sentences = [
+        (n, start, end, passage.text[start:end])
+        for n, passage in enumerate(passages, 1)
+        for start, end in sentence_spans(passage.text)
+    ]
+    aliases = set(names)
+    for *_, text in sentences:
+        for run in _NAME_RUN.findall(text):
+            terms = set(key_terms(run))
+            if terms & names:
+                aliases |= terms
+    return [
+        (n, start, end)
+        for n, start, end, text in sentences
+        if aliases & set(key_terms(text)) and _SPEECH.search(text)
+    ]
 
 
 def idf_from_bm25(index: BM25Index | None) -> Callable[[str], float]:

@@ -1,0 +1,121 @@
+"""The extractive answerer: the sentence that holds the answer, and refusing when none does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.answerability import Model, load_models
+from rag.bm25 import BM25Index, Row, Vocab, tokenize_words
+from rag.cli import app
+from rag.engine import Asker
+from rag.extractive import ExtractiveAnswerer, attributed_statements
+from rag.settings import Settings
+from rag.types import Passage
+
+REFUSAL = "The articles don't say."
+
+KRISPY = [
+    (
+        "Krispy Kreme shares fall after restatement",
+        "Krispy Kreme shares fell sharply on Friday after the doughnut maker said it would "
+        "restate its results. The fall in Krispy Kreme shares came as investors worried "
+        "about the restatement. Shares in the company dropped 14.87% to $8.20 in New York "
+        "trading. Krispy Kreme shares have been weak all year, analysts said.",
+    ),
+    (
+        "Doughnut chains expand",
+        "Doughnut chains opened 200 new shops last year. Krispy Kreme opened many of them.",
+    ),
+]
+
+
+def passages(articles: list[tuple[str, str]]) -> list[Passage]:
+    return [
+        Passage(chunk_id=f"a{i}#0", article_id=f"a{i}", text=text, title=title)
+        for i, (title, text) in enumerate(articles)
+    ]
+
+
+def index_of(shown: list[Passage]) -> BM25Index:
+    vocab = Vocab()
+    texts = tokenize_words([f"{p.title}\n{p.text}" for p in shown])
+    rows = [
+        Row(p.chunk_id, p.article_id, 0, "", vocab.encode(t))
+        for p, t in zip(shown, texts, strict=True)
+    ]
+    return BM25Index.from_rows("r", rows, vocab)
+
+
+def answering(shown: list[Passage]) -> ExtractiveAnswerer:
+    """The packaged sentence model, and an answerability model that always answers."""
+    always = Model((), (), 0.0, (), (), threshold=0.0)
+    return ExtractiveAnswerer(index_of(shown), models=(load_models()[0], always))
+
+
+def test_how_much_picks_the_sentence_holding_the_number() -> None:
+    shown = passages(KRISPY)
+    reading = ExtractiveAnswerer(index_of(shown)).read(
+        "How much did Krispy Kreme shares fall?", shown
+    )
+    assert "14.87%" in reading.candidates[0].text, [c.text for c in reading.candidates[:3]]
+    answer = answering(shown).answer("How much did Krispy Kreme shares fall?", shown, REFUSAL)
+    assert answer.startswith("Shares in the company dropped 14.87%"), answer
+
+
+def test_sentences_are_quoted_whole_and_cited() -> None:
+    shown = passages(KRISPY)
+    answer = answering(shown).answer("How much did Krispy Kreme shares fall?", shown, REFUSAL)
+    for part in answer.split(" [")[1:]:
+        assert part[0].isdigit()
+    assert "Shares in the company dropped 14.87% to $8.20 in New York trading." in answer
+
+
+def test_what_did_x_say_gathers_the_sentences_attributed_to_x() -> None:
+    shown = passages(
+        [
+            (
+                "Kremlin denies meddling",
+                "The vote is on Sunday. Kremlin spokesman Dmitry Peskov said Russia does not "
+                "interfere in the elections of other countries. Turnout is expected to be high.",
+            )
+        ]
+    )
+    found = attributed_statements("What did Peskov say?", "Peskov", shown)
+    assert [shown[0].text[a:b] for _, a, b in found] == [
+        "Kremlin spokesman Dmitry Peskov said Russia does not interfere in the elections of "
+        "other countries."
+    ]
+    answer = answering(shown).answer("What did Peskov say?", shown, REFUSAL)
+    assert answer.startswith("Kremlin spokesman Dmitry Peskov said"), answer
+
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def seed_asker(seed_path: Path) -> Asker:
+    assert runner.invoke(app, ["ingest", str(seed_path)]).exit_code == 0
+    return Asker(Settings.load().replace(llm="extractive"))
+
+
+def test_answerability_refuses_an_on_topic_question_the_article_does_not_answer(
+    seed_asker: Asker,
+) -> None:
+    for question in (
+        "Who won the Turkish presidential election?",
+        "How old is Muharrem Ince?",
+    ):
+        answer = seed_asker.ask(question)
+        assert answer.refused, (question, answer.answer)
+
+
+def test_answerability_answers_a_long_precise_question(seed_asker: Asker) -> None:
+    answer = seed_asker.ask(
+        "According to Kremlin spokesman Dmitry Peskov, speaking to reporters on Friday, how "
+        "much did the Americans spend on their investigations into interference?"
+    )
+    assert not answer.refused
+    assert "tens of millions of dollars" in answer.answer
