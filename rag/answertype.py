@@ -1,9 +1,10 @@
 """Answer types: what kind of answer a question asks for, and whether a sentence offers one.
 
-"Who" asks for a name, "how many" and "how much" for a number, "when" for a time. A
-sentence that offers nothing of the kind (no name beyond the question's own, no number the
-question does not already hold, no date or time) cannot be the answer, however many of the
-question's words it repeats. Other questions (what, which, why, where, how) are not typed:
+"Who" and "which company" ask for a name, "where" for a place (a name too: "in Leeds",
+"on Twitter"), "how many" and "how much" for a number, "when" and "after which date" for a
+time. A sentence that offers nothing of the kind (no name beyond the question's own, no
+number the question does not already hold, no date or time) cannot be the answer, however
+many of the question's words it repeats. Other questions (what, why, how) are not typed:
 their answers take too many forms.
 
 It also recognises a sentence written to order an AI reader about ("Ignore previous
@@ -22,7 +23,7 @@ from typing import Literal
 from rag.dates import WEEKDAYS
 from rag.text import MONTHS, STOPWORDS
 
-Kind = Literal["name", "number", "time"]
+Kind = Literal["name", "place", "number", "time"]
 
 _NUMBER_QUESTION = re.compile(
     r"^\W*(?:how\s+(?:many|much|old|long|far|tall|big|large|high|heavy|deep)\b"
@@ -31,10 +32,17 @@ _NUMBER_QUESTION = re.compile(
     r"|what\s+(?:number|amount|percentage|proportion|share|price|sum)\b)",
     re.IGNORECASE,
 )
-_NAME_QUESTION = re.compile(r"^\W*(?:who|whom|whose)\b", re.IGNORECASE)
+_TIME_WORDS = r"(?:year|date|day|month|time|week|decade|season)s?"
+_NAME_QUESTION = re.compile(
+    r"^\W*(?:who|whom|whose)\b"
+    rf"|^\W*(?:(?:in|on|at|by|for|from|to|with|of|against)\s+)?which\s+(?!{_TIME_WORDS}\b)\w",
+    re.IGNORECASE,
+)
+_PLACE_QUESTION = re.compile(r"^\W*(?:(?:from|to)\s+)?where\b", re.IGNORECASE)
 _TIME_QUESTION = re.compile(
     r"^\W*(?:(?:until|till|since|by)\s+)?when\b"
-    r"|^\W*(?:in|on|by|until|since)?\s*(?:what|which)\s+(?:year|date|day|month|time)\b",
+    r"|^\W*(?:(?:in|on|by|until|till|since|after|before|from)\s+)?(?:what|which)\s+"
+    rf"{_TIME_WORDS}\b",
     re.IGNORECASE,
 )
 
@@ -83,12 +91,14 @@ _INSTRUCTION = re.compile(
 
 def expected_kind(question: str) -> Kind | None:
     """The kind of answer a question asks for, or None when it is not typed."""
-    if _NAME_QUESTION.search(question):
-        return "name"
-    if _NUMBER_QUESTION.search(question):
-        return "number"
     if _TIME_QUESTION.search(question):
         return "time"
+    if _NAME_QUESTION.search(question):
+        return "name"
+    if _PLACE_QUESTION.search(question):
+        return "place"
+    if _NUMBER_QUESTION.search(question):
+        return "number"
     return None
 
 

@@ -19,10 +19,13 @@ from rag.answertype import expected_kind, is_instruction, offers
         ("When will the library open on Sundays?", "time"),
         ("Until when did the council postpone the vote?", "time"),
         ("In what year was the bridge built?", "time"),
-        ("Which company announced layoffs?", None),
+        ("After which date must Russia withdraw its hand?", "time"),
+        ("Which company announced layoffs?", "name"),
+        ("In which languages did he publish his warning?", "name"),
+        ("Where did he post his warning?", "place"),
         ("What did the Kremlin say?", None),
         ("Why did Ince withdraw?", None),
-        ("Where did he post his warning?", None),
+        ("How did the firm respond?", None),
     ],
 )
 def test_expected_kind(question: str, kind: str | None) -> None:
@@ -34,6 +37,9 @@ def test_a_name_must_be_one_the_question_does_not_hold() -> None:
     assert not offers("name", "The mayor of Port Ardent resigned on Thursday.", q)
     assert offers("name", "Rosa Benn replaced the mayor of Port Ardent.", q)
     assert offers("name", "A candidate, Muharrem Ince, withdrew.", "Who withdrew?")
+    where = "Where did Kilicdaroglu post his warning?"
+    assert offers("place", "Kilicdaroglu said on Twitter that Russia must withdraw.", where)
+    assert not offers("place", "Kilicdaroglu issued a warning to the government.", where)
 
 
 def test_a_number_must_be_new_and_may_be_written_out() -> None:
