@@ -46,6 +46,13 @@ _TIME_QUESTION = re.compile(
     re.IGNORECASE,
 )
 
+_QUESTION_WORD = re.compile(
+    r"\W*(?:(?:in|on|at|by|for|from|to|with|of|against|after|before|until|till|since)\s+)?"
+    r"(?:who|whom|whose|what|which|when|where|why|how)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_START = re.compile(r"[,;:.?!]\s+")
+
 _NUMBER_WORDS = """
     one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
     sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety
@@ -90,16 +97,30 @@ _INSTRUCTION = re.compile(
 
 
 def expected_kind(question: str) -> Kind | None:
-    """The kind of answer a question asks for, or None when it is not typed."""
-    if _TIME_QUESTION.search(question):
+    """The kind of answer a question asks for, or None when it is not typed. A question
+    that opens with a clause of its own ("According to Peskov, how much ...", "The House
+    was stuck this week. Which Republican ...") is read from its question word on."""
+    clause = _asking_clause(question)
+    if _TIME_QUESTION.search(clause):
         return "time"
-    if _NAME_QUESTION.search(question):
+    if _NAME_QUESTION.search(clause):
         return "name"
-    if _PLACE_QUESTION.search(question):
+    if _PLACE_QUESTION.search(clause):
         return "place"
-    if _NUMBER_QUESTION.search(question):
+    if _NUMBER_QUESTION.search(clause):
         return "number"
     return None
+
+
+def _asking_clause(question: str) -> str:
+    """The question from its first clause that opens with a question word (the whole
+    question when it opens with one, or when no clause does)."""
+    if _QUESTION_WORD.match(question):
+        return question
+    for m in _CLAUSE_START.finditer(question):
+        if _QUESTION_WORD.match(question, m.end()):
+            return question[m.end() :]
+    return question
 
 
 def offers(kind: Kind, sentence: str, question: str) -> bool:

@@ -26,6 +26,9 @@ from rag.answertype import expected_kind, is_instruction, offers
         ("What did the Kremlin say?", None),
         ("Why did Ince withdraw?", None),
         ("How did the firm respond?", None),
+        ("According to Peskov, speaking on Friday, how much did the Americans spend?", "number"),
+        ("The House was stuck this week. Which Republican lost the votes?", "name"),
+        ("What did Peskov say, when asked about the vote?", None),
     ],
 )
 def test_expected_kind(question: str, kind: str | None) -> None:
