@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 CONTEXT_WEIGHT = 0.5  # a term in the sentence before counts half ("They spent ...")
 MAX_SENTENCES = 2
-SECOND_SHARE = 0.75  # a second sentence must score this share of the best one's probability
+SECOND_SHARE = 0.75  # a second sentence needs this share of the best one's probability and coverage
 NEAR = 8  # words: an answer this close to a question term is "near" it
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -133,7 +133,10 @@ class ExtractiveAnswerer:
             return Reading(question, kind, [])
         weights = {t: self.idf(t) for t in terms}
         candidates = self._candidates(question, passages, weights, kind)
-        signals = {**self._signals(question, passages, weights), **coverage_signals(candidates)}
+        signals = {
+            **self._signals(question, passages, weights, candidates),
+            **coverage_signals(candidates),
+        }
         return Reading(question, kind, candidates, signals)
 
     def score(self, reading: Reading) -> Reading:
@@ -174,12 +177,17 @@ class ExtractiveAnswerer:
                 found = frozenset(set(words) & weights.keys())
                 context = previous - found
                 typed = kind is None or offers(kind, text, question)
+                coverage = sum(weights[t] for t in found) / total
+                context_coverage = CONTEXT_WEIGHT * sum(weights[t] for t in context) / total
                 features = {
-                    "coverage": sum(weights[t] for t in found) / total,
-                    "context": CONTEXT_WEIGHT * sum(weights[t] for t in context) / total,
+                    "coverage": coverage,
+                    "context": context_coverage,
                     "share": len(found | context) / len(weights),  # every term counts one
                     "typed": float(kind is not None and typed),
                     "untyped_miss": float(kind is not None and not typed),
+                    # a sentence that restates the whole question may answer it in words
+                    # ("very, very much" for "how much"): the miss costs less when it covers more
+                    "untyped_coverage": (coverage + context_coverage) * (not typed),
                     "near": _near(kind, text, question, found) if kind else 0.0,
                     "inverse_rank": 1.0 / n,
                     "statement": float((n, start) in spoken),
@@ -219,13 +227,16 @@ class ExtractiveAnswerer:
         question: str,
         passages: list[Passage],
         weights: dict[str, float],
+        candidates: list[Candidate],
     ) -> dict[str, float]:
+        """Question-level signals over the passages as the answerer reads them: headline and
+        candidate sentences (text it skips, such as instructions to an AI, counts for none)."""
         total = sum(weights.values()) or 1.0
-        per_passage = []
-        for p in passages:
-            have = set(key_terms(f"{p.title}\n{p.text}"))
-            per_passage.append(sum(w for t, w in weights.items() if t in have) / total)
-        anywhere = set().union(*(set(key_terms(f"{p.title}\n{p.text}")) for p in passages))
+        have: list[set[str]] = [set(key_terms(p.title)) & weights.keys() for p in passages]
+        for c in candidates:
+            have[c.source - 1] |= c.terms
+        per_passage = [sum(weights[t] for t in terms) / total for terms in have]
+        anywhere = set().union(*have)
         missing = [w for t, w in weights.items() if t not in anywhere]
         top_idf = max(weights.values())
         signals = {
@@ -263,7 +274,8 @@ class ExtractiveAnswerer:
         return out
 
     def _pick(self, reading: Reading) -> list[Candidate]:
-        """The best sentence, a second one nearly as good that adds question terms, and the
+        """The best sentence, a second one nearly as good (as likely to hold the answer and
+        covering nearly as much of the question) that adds question terms, and the
         sentence that continues the best one (a quote, a pronoun). For "what did X say", X's
         statements, best first."""
         ranked = reading.candidates
@@ -279,7 +291,11 @@ class ExtractiveAnswerer:
             if statements:
                 if not cand.features["statement"]:
                     break
-            elif not cand.terms - covered or cand.score < SECOND_SHARE * best.score:
+            elif (
+                not cand.terms - covered
+                or cand.score < SECOND_SHARE * best.score
+                or _covered(cand) < SECOND_SHARE * _covered(best)
+            ):
                 continue
             picked.append(cand)
             covered |= cand.terms
@@ -290,6 +306,11 @@ class ExtractiveAnswerer:
         if follow and _plain(follow.text) not in seen and len(picked) <= self.max_sentences:
             picked.insert(1, follow)
         return picked
+
+
+def _covered(c: Candidate) -> float:
+    """The share of the question's weighted terms a sentence covers (with its context)."""
+    return c.features["coverage"] + c.features["context"]
 
 
 def _plain(text: str) -> str:

@@ -104,12 +104,27 @@ def seed_asker(seed_path: Path) -> Asker:
 def test_answerability_refuses_an_on_topic_question_the_article_does_not_answer(
     seed_asker: Asker,
 ) -> None:
+    # about the article's people and events, asking what it never says (none of these is
+    # in eval/seed-gold.jsonl, which the models were fitted on)
     for question in (
-        "Who won the Turkish presidential election?",
-        "How old is Muharrem Ince?",
+        "How many votes did Muharrem Ince receive?",
+        "When was Dmitry Peskov born?",
+        "Who replaced Muharrem Ince on the ballot?",
     ):
         answer = seed_asker.ask(question)
         assert answer.refused, (question, answer.answer)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known: the sentences naming the rival and the presidential elections cover the "
+    "question's words and offer names, so the answerability model answers (eval seed-u1)",
+)
+def test_answerability_refuses_who_won_an_election_the_article_precedes(
+    seed_asker: Asker,
+) -> None:
+    answer = seed_asker.ask("Who won the Turkish presidential election?")
+    assert answer.refused, answer.answer
 
 
 def test_answerability_answers_a_long_precise_question(seed_asker: Asker) -> None:
