@@ -136,10 +136,15 @@ class ChatSession:
             self.view.error(str(exc))
             return None
         answer.question, answer.search_query = question, standalone
-        turn = Turn(question, standalone, answer)
+        turn = Turn(question, standalone, answer, self._filters_said())
         self.turns.append(turn)
         self.view.answer(answer, stream)
         return turn
+
+    def _filters_said(self) -> str:
+        """The filters in force (and the as-of day when one is set), for a saved turn."""
+        said = self.filters.describe()
+        return f"{said} · as of {self.as_of}" if self.as_of else said
 
     def condense(self, question: str) -> str:
         """The question rewritten to stand alone, given the conversation."""
@@ -306,13 +311,13 @@ def history_text(turns: Iterable[Turn], budget: int) -> str:
 def transcript_markdown(session: ChatSession) -> str:
     """The conversation as Markdown: each question, the answer, and its sources."""
     stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
-    out = [
-        "# rag chat",
-        "",
-        f"Saved {stamp} · answerer {session.llm} · filters: {session.filters.describe()}",
-    ]
+    used = list(dict.fromkeys(turn.filters for turn in session.turns))
+    said = used[0] if len(used) == 1 else "changed between turns (each turn says its own)"
+    out = ["# rag chat", "", f"Saved {stamp} · answerer {session.llm} · filters: {said}"]
     for turn in session.turns:
         out += ["", f"## {turn.question}", ""]
+        if len(used) > 1:
+            out += [f"*Filters: {turn.filters}*", ""]
         if turn.standalone != turn.question:
             out += [f"*Searched as: {turn.standalone}*", ""]
         out.append(turn.answer.answer)
@@ -328,14 +333,17 @@ def transcript_markdown(session: ChatSession) -> str:
 
 
 def marked_passage(citation: Citation) -> str:
-    """The passage text with the supporting span in **bold**."""
+    """The passage text with the supporting spans in **bold**."""
     text = citation.passage.text
-    start, end = citation.span_start, citation.span_end
-    span = text[start:end].strip()
-    if not span or "\n" in span:
-        return text.strip()
-    start = text.index(span, start)
-    return f"{text[:start]}**{span}**{text[start + len(span) :]}".strip()
+    out, at = [], 0
+    for start, end in citation.supporting_spans():
+        span = text[start:end].strip()
+        if not span or "\n" in span or start < at:
+            continue
+        start = text.index(span, start)
+        out += [text[at:start], f"**{span}**"]
+        at = start + len(span)
+    return "".join([*out, text[at:]]).strip()
 
 
 def run_piped(session: ChatSession, lines: Iterable[str]) -> int:

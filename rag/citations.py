@@ -202,9 +202,11 @@ def check_answer(
     final, order = _renumber(_render(text, sentences))
     citations = []
     for p, n in order.items():
-        citing = " ".join(text[s.start : s.end] for s in sentences if p in s.sources)
-        span = quoted.get(p) or best_span(citing, passages[p].text)
-        citations.append(Citation(n, passages[p], *span))
+        citing = [text[s.start : s.end] for s in sentences if p in s.sources]
+        span = quoted.get(p) or best_span(" ".join(citing), passages[p].text)
+        each = {best_span(sentence, passages[p].text) for sentence in citing}
+        spans = sorted({span, *each}) if len(citing) > 1 else [span]
+        citations.append(Citation(n, passages[p], *span, spans=spans))
     return CheckedAnswer(final, citations, False, list(dict.fromkeys(warnings)))
 
 

@@ -48,6 +48,7 @@ class Turn:
     question: str
     standalone: str
     answer: Answer
+    filters: str = "none"  # the filters it was asked under, as ``Filters.describe`` says them
 
 
 def first_line(reply: str) -> str:

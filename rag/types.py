@@ -60,6 +60,11 @@ class Citation:
     passage: Passage
     span_start: int = 0
     span_end: int = 0
+    spans: list[tuple[int, int]] = field(default_factory=list)  # every supporting span, in order
+
+    def supporting_spans(self) -> list[tuple[int, int]]:
+        """Every span of the passage that supports the answer (one per citing sentence)."""
+        return self.spans or [(self.span_start, self.span_end)]
 
     def source_line(self) -> str:
         """[n] outlet · date · headline"""
@@ -102,6 +107,7 @@ class Answer:
                     "start": c.passage.start,
                     "end": c.passage.end,
                     "span": [c.span_start, c.span_end],
+                    "spans": [list(span) for span in c.supporting_spans()],
                     **({"quotes": c.passage.quotes} if c.passage.quotes else {}),
                 }
                 for c in self.citations

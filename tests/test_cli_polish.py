@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -172,3 +173,113 @@ def test_stats_says_whose_disk_size_it_is(seeded: None) -> None:
     assert line.endswith("(this collection)")
     info = json.loads(rag("stats", "--json")[1])
     assert info["collections"] == 1 and info["size_bytes"] > 0
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+LONG_URL = "https://www.example.com/news/2023/05/12/a-very-long-path-to-an-article-about-a-bridge"
+PASSAGE = (
+    "The council approved the harbour bridge on Tuesday. The vote was close. "
+    "Construction starts in the spring, the mayor said."
+)
+
+
+def _terminal(width: int) -> Any:
+    from io import StringIO
+
+    from rich.console import Console
+
+    return Console(file=StringIO(), width=width, force_terminal=True, color_system="standard")
+
+
+def _citation(spans: list[tuple[int, int]] | None = None) -> Any:
+    from rag.types import Citation, Passage
+
+    passage = Passage("c#0", "c", PASSAGE, title="Bridge", url=LONG_URL)
+    return Citation(1, passage, 0, 51, spans=spans or [])
+
+
+def test_urls_are_never_broken_at_the_terminal_width() -> None:
+    from rag.cli.rendering import print_answer, print_article
+    from rag.store import ShownArticle
+    from rag.types import Answer
+
+    console = _terminal(40)
+    answer = Answer("q", "The bridge was approved. [1]", False, "x", citations=[_citation()])
+    print_answer(console, answer)
+    shown = ShownArticle("c", "Bridge", "", None, LONG_URL, [], "/x.txt", PASSAGE, 1)
+    print_article(console, shown)
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", console.file.getvalue())
+    assert plain.count(LONG_URL) == 2
+
+
+def test_streamed_answers_wrap_at_word_boundaries() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from rag.cli.chatview import ConsoleView
+    from rag.cli.rendering import StreamPrinter
+
+    text = "Candela spoke about his relationship with the club and its supporters at length."
+    pieces = ["Candela spoke about his rela", "tionship with the cl", "ub and its", " supporters a",
+              "t length."]  # fmt: skip
+    console = _terminal(30)
+    printer = StreamPrinter(console)
+    for piece in pieces:
+        printer.write(piece)
+    printer.finish()
+    view_console = _terminal(30)
+    view = ConsoleView(view_console)
+    for piece in pieces:
+        view.token(piece)
+    view.end_stream()
+    for out in (console.file.getvalue(), view_console.file.getvalue()):
+        lines = out.rstrip("\n").split("\n")
+        assert len(lines) > 1 and all(len(line) <= 30 for line in lines), lines
+        assert " ".join(line.strip() for line in lines) == text  # no word cut in two
+    piped = StreamPrinter(Console(file=StringIO()))  # not a terminal
+    for piece in pieces:
+        piped.write(piece)
+    assert piped.console.file.getvalue() == text  # a pipe gets the text as it came
+
+
+def test_both_cited_sentences_of_a_passage_are_highlighted() -> None:
+    from rag.chat import marked_passage
+    from rag.citations import check_answer
+    from rag.cli.rendering import passage_text
+    from rag.types import Passage
+
+    passage = Passage("c#0", "c", PASSAGE, title="Bridge")
+    checked = check_answer(
+        "The council approved the harbour bridge on Tuesday. [1] Construction starts in the "
+        "spring, the mayor said. [1]",
+        [passage],
+        refusal_phrase="The articles don't say.",
+    )
+    [citation] = checked.citations
+    assert [PASSAGE[a:b] for a, b in citation.supporting_spans()] == [
+        "The council approved the harbour bridge on Tuesday.",
+        "Construction starts in the spring, the mayor said.",
+    ]
+    rendered = passage_text(citation)
+    bold = [rendered.plain[s.start : s.end] for s in rendered.spans if "bold" in str(s.style)]
+    assert bold == [PASSAGE[a:b] for a, b in citation.supporting_spans()]
+    assert marked_passage(citation) == (
+        "**The council approved the harbour bridge on Tuesday.** The vote was close. "
+        "**Construction starts in the spring, the mayor said.**"
+    )
+
+
+def test_save_says_the_filters_the_saved_turns_ran_under(seeded: None, tmp_path: Path) -> None:
+    saved = tmp_path / "chat.md"
+    lines = ["/since 2005-01-01", "What did the Kremlin say?", "/filters clear",
+             f"/save {saved}"]  # fmt: skip
+    assert runner.invoke(app, ["chat"], input="\n".join(lines) + "\n").exit_code == 0
+    header = saved.read_text(encoding="utf-8").splitlines()[2]
+    assert header.endswith("filters: since 2005-01-01"), header
+    lines[-1:] = ["What did the Kremlin say?", f"/save {saved}"]
+    assert runner.invoke(app, ["chat"], input="\n".join(lines) + "\n").exit_code == 0
+    text = saved.read_text(encoding="utf-8")
+    assert "filters: changed between turns" in text.splitlines()[2]
+    assert "*Filters: since 2005-01-01*" in text and "*Filters: none*" in text

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from rag.chat import COMMANDS, ChatSession
-from rag.cli.rendering import print_answer, print_sources
+from rag.cli.rendering import StreamPrinter, print_answer, print_sources
 
 if TYPE_CHECKING:
     from rag.types import Answer
@@ -24,6 +24,7 @@ class ConsoleView:
     console: Console
     stream: bool = True
     _pieces: list[str] = field(default_factory=list)
+    _printer: StreamPrinter | None = None
 
     def searching(self, standalone: str) -> None:
         """The searched question, dimmed."""
@@ -32,10 +33,15 @@ class ConsoleView:
     def token(self, piece: str) -> None:
         """Print a streamed piece."""
         self._pieces.append(piece)
-        self.console.print(piece, end="", markup=False, highlight=False)
+        if self._printer is None:
+            self._printer = StreamPrinter(self.console)
+        self._printer.write(piece)
 
     def end_stream(self) -> None:
         """Finish a streamed line (after an answer, an error or Ctrl-C)."""
+        if self._printer is not None:
+            self._printer.finish()
+            self._printer = None
         if self._pieces:
             self.console.print()
         self._pieces.clear()

@@ -295,7 +295,7 @@ def ask(
         raise typer.BadParameter("the question is empty", param_hint="QUESTION")
     read_only_command()
     with errors():
-        from rag.cli.rendering import print_answer
+        from rag.cli.rendering import StreamPrinter, print_answer
         from rag.engine import EXTRACTIVE_NOTE, Asker, resolve_llm
 
         settings = answer_settings(data_dir, collection, chroma_url, embedding, k, llm, base_url)
@@ -305,6 +305,7 @@ def ask(
         stream = not as_json and spec != "extractive"
 
         streamed: list[str] = []
+        printer = StreamPrinter(console)  # wraps at word boundaries on a terminal
         # a spinner on a terminal while the model reads the sources, until its first words
         waiting = err.status("reading the sources…") if stream and err.is_terminal else None
 
@@ -312,7 +313,7 @@ def ask(
             if waiting is not None:
                 waiting.stop()
             streamed.append(piece)
-            console.print(piece, end="", markup=False, highlight=False)
+            printer.write(piece)
 
         asker = Asker(settings)
         if waiting is not None:
@@ -330,6 +331,7 @@ def ask(
         if spec == "extractive":  # said with an answer, never before an error
             err.print(EXTRACTIVE_NOTE, style="dim")
         if stream:
+            printer.finish()
             console.print()
             if " ".join("".join(streamed).split()) != " ".join(answer.answer.split()):
                 console.print("[dim]checked:[/dim]", end=" ")

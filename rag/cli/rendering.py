@@ -19,13 +19,70 @@ if TYPE_CHECKING:
 
 
 def passage_text(citation: Citation) -> Text:
-    """The cited passage with its supporting span highlighted."""
+    """The cited passage with its supporting spans highlighted."""
     text = Text(citation.passage.text.strip(), style="dim")
     lead = len(citation.passage.text) - len(citation.passage.text.lstrip())
-    start, end = citation.span_start - lead, citation.span_end - lead
-    if 0 <= start < end:
-        text.stylize("bold yellow", start, end)
+    for span_start, span_end in citation.supporting_spans():
+        start, end = span_start - lead, span_end - lead
+        if 0 <= start < end:
+            text.stylize("bold yellow", start, end)
     return text
+
+
+def print_url(console: Console, url: str, indent: str = "    ") -> None:
+    """A URL on its own line, never broken by rich (a terminal may still fold it, which a
+    click or a copy follows)."""
+    console.print(Text(f"{indent}{url}", style="dim blue"), soft_wrap=True)
+
+
+class StreamPrinter:
+    """Prints streamed pieces of an answer wrapped at word boundaries on a terminal of the
+    console's width (a word is held back until it is complete); unwrapped elsewhere."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.width = console.width if console.is_terminal else None
+        self.column = 0
+        self.spaces = ""
+        self.word = ""
+
+    def write(self, piece: str) -> None:
+        """Print what can be printed of ``piece``: whole words and line breaks."""
+        if self.width is None:
+            self._out(piece)
+            return
+        out: list[str] = []
+        for char in piece:
+            if char == "\n":
+                out += [self._word(), "\n"]
+                self.column, self.spaces = 0, ""
+            elif char.isspace():
+                out.append(self._word())
+                self.spaces += char
+            else:
+                self.word += char
+        self._out("".join(out))
+
+    def finish(self) -> None:
+        """Print the word held back, if any."""
+        if self.width is not None:
+            self._out(self._word())
+
+    def _word(self) -> str:
+        if not self.word:
+            return ""
+        word, self.word = self.word, ""
+        assert self.width is not None
+        if self.column and self.column + len(self.spaces) + len(word) > self.width:
+            self.column, self.spaces = len(word), ""
+            return "\n" + word
+        lead, self.spaces = ("" if self.column == 0 else self.spaces), ""
+        self.column += len(lead) + len(word)
+        return lead + word
+
+    def _out(self, text: str) -> None:
+        if text:
+            self.console.print(text, end="", markup=False, highlight=False, soft_wrap=True)
 
 
 def print_answer(
@@ -49,7 +106,7 @@ def print_sources(console: Console, answer: Answer, *, passages: bool = True) ->
     for citation in answer.citations:
         console.print(Text(citation.source_line(), style="cyan"))
         if citation.passage.url:
-            console.print(Text(f"    {citation.passage.url}", style="dim blue"))
+            print_url(console, citation.passage.url)
         if passages:
             console.print(passage_text(citation), soft_wrap=False)
             console.print()
@@ -68,8 +125,10 @@ def print_article(console: Console, shown: ShownArticle) -> None:
         ("chunks", str(shown.chunks)),
     ]
     for name, value in fields:
-        if value:
-            console.print(Text(f"{name:10} {value}", style="dim"))
+        if value:  # soft-wrapped: a URL or a path stays whole
+            console.print(
+                Text(f"{name:10} {value}", style="dim"), soft_wrap=name in {"url", "path"}
+            )
     console.print()
     console.print(shown.text, markup=False, highlight=False)
 
