@@ -283,3 +283,25 @@ def test_save_says_the_filters_the_saved_turns_ran_under(seeded: None, tmp_path:
     text = saved.read_text(encoding="utf-8")
     assert "filters: changed between turns" in text.splitlines()[2]
     assert "*Filters: since 2005-01-01*" in text and "*Filters: none*" in text
+
+
+def test_the_eval_tag_table_fits_80_columns_without_cutting_tags() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from rag.cli.rendering import tag_table
+    from rag.eval.report import TAG_COLUMNS
+
+    tags = ["answerable", "unanswerable", "temporal-reasoning", "query_by:ai_generated_long_label"]
+    metrics = {name: {"mean": 0.5} for name in TAG_COLUMNS}
+    summary = {"by_tag": {tag: {"questions": 120, "metrics": metrics} for tag in tags}}
+    console = Console(file=StringIO(), width=80)
+    console.print(tag_table(summary))
+    lines = console.file.getvalue().splitlines()
+    assert all(len(line) <= 80 for line in lines) and "…" not in console.file.getvalue()
+    assert all(label in lines[0] for label in ["tag", *TAG_COLUMNS.values()]), lines[0]
+    for tag in tags[:3]:
+        assert any(line.split()[0] == tag for line in lines[1:]), tag
+    folded = "".join(line.split()[0] for line in lines if line.split()[0].startswith(("q", "_")))
+    assert folded == tags[3]  # a tag wider than its column folds onto the next line, whole

@@ -344,11 +344,13 @@ def tag_table(summary: dict[str, Any]) -> Table:
     """Key metrics per tag."""
     from rag.eval.report import TAG_COLUMNS, fmt
 
-    table = Table(box=None, header_style="bold")
-    table.add_column("tag")
-    table.add_column("questions", justify="right")
+    # fits 80 columns: numbers and headers are never wrapped, a long tag folds onto a
+    # second line instead of being cut
+    table = Table(box=None, header_style="bold", collapse_padding=True)
+    table.add_column("tag", overflow="fold", min_width=10)
+    table.add_column("n", justify="right", no_wrap=True)
     for label in TAG_COLUMNS.values():
-        table.add_column(label, justify="right")
+        table.add_column(label, justify="right", no_wrap=True)
     for tag, group in summary["by_tag"].items():
         cells = [fmt(group["metrics"].get(n, {}).get("mean"), 2) for n in TAG_COLUMNS]
         table.add_row(tag, str(group["questions"]), *cells)
