@@ -2,7 +2,8 @@
 name, and page furniture that is not the article.
 
 ``PageFacts.read`` takes the parsed page (an lxml tree) and reads ``<title>``, ``og:title``,
-``og:site_name``, JSON-LD ``headline`` and ``publisher``; ``prune`` removes comment threads,
+``og:site_name``, JSON-LD ``headline`` and ``publisher``, and the headline marked up in the
+page (hAtom ``entry-title``, microdata ``itemprop="headline"``); ``prune`` removes comment threads,
 related-story lists, newsletter and cookie boxes from the tree before the text is extracted.
 Measured by ``bench/extraction.py`` on newspaper4k's test pages.
 """
@@ -121,12 +122,19 @@ class PageFacts:
         # name, however the page joined them ("Headline 写真1枚 国際ニュース：AFPBB News").
         squashed = _squash(tag_title)
         prefixes = [d for d in declared if d and squashed.startswith(_squash(d))]
-        title = (
-            max(prefixes, key=len) if prefixes else headline or next((d for d in declared if d), "")
-        )
+        marked = _marked_headline(page)
+        if prefixes:
+            title = max(prefixes, key=len)
+        elif marked and _squash(marked) not in squashed:
+            # a <title> without the headline ("News from The Associated Press") gives way to
+            # the headline the page marks up as the entry's (hAtom, schema.org microdata)
+            title = marked
+        else:
+            title = headline or next((d for d in declared if d), "") or marked
         outlet = _name(metas.get("og:site_name", ""), declared=True)
         outlet = outlet or next((_publisher(item) for item in ld if _publisher(item)), "")
         outlet = outlet or (title_site if _name_like(title_site) else "")
+        outlet = outlet or _site_after(tag_title, max(prefixes, key=len) if prefixes else "")
         types = [str(item.get("@type", "")) for item in ld] + [metas.get("og:type", "")]
         links = sum(len(" ".join(a.text_content().split())) for a in page.iter("a"))
         return cls(
@@ -136,6 +144,33 @@ class PageFacts:
             tag_title=tag_title,
             link_chars=links,
         )
+
+
+_TAIL_SEPARATOR = re.compile(r"[|｜:：»«·•]|\s[-–—/]{1,2}\s")
+
+
+def _site_after(tag_title: str, headline: str) -> str:
+    """The site's name at the end of a <title> that begins with the headline, joined in a
+    way ``title_parts`` does not split ("Headline 写真1枚 国際ニュース：AFPBB News")."""
+    if not headline or not tag_title.startswith(headline):
+        return ""
+    parts = [p.strip() for p in _TAIL_SEPARATOR.split(tag_title[len(headline) :])]
+    tail = next((p for p in reversed(parts) if p), "")
+    return tail if len(parts) > 1 and _name_like(tail) else ""
+
+
+def _marked_headline(page: HtmlElement) -> str:
+    """The headline the page marks up as its entry's: hAtom ``entry-title`` or schema.org
+    microdata ``itemprop="headline"`` ("" when it marks none)."""
+    for element in page.iter():
+        if not isinstance(element.tag, str) or element.tag in {"meta", "title"}:
+            continue
+        classes = (element.get("class") or "").split()
+        if "entry-title" in classes or element.get("itemprop") == "headline":
+            text = one_line(element.text_content())
+            if 0 < len(text) <= 300:
+                return text
+    return ""
 
 
 def _metas(page: HtmlElement) -> dict[str, str]:

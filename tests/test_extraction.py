@@ -71,6 +71,51 @@ def test_titles_lose_the_site_name_and_outlets_are_names(
     assert (article.title, article.source) == (title, outlet)
 
 
+def test_a_generic_title_gives_way_to_the_headline_the_page_marks_up() -> None:
+    """AP's page is titled "News from The Associated Press"; its headline is the hAtom
+    ``entry-title``."""
+    article = _read("ap_meta_refresh")
+    assert article.title == "Father of Orlando gunman known for rambling political videos"
+    assert not article.text.startswith("|")
+
+
+def test_an_outlet_joined_to_the_title_without_spaces_is_a_name_not_a_host() -> None:
+    """AFPBB's <title> ends "国際ニュース：AFPBB News" (a full-width colon, no spaces); the
+    outlet was the host name (shown once as "Afpbbcom")."""
+    article = _read("japanese_article2")
+    assert article.source == "AFPBB News"
+    assert (
+        article.title == "動画：ナイジェリアで少女らによる自爆攻撃、ロケット弾も撃ち込まれ31人死亡"
+    )
+
+
+def test_marked_headlines_and_title_tails_on_small_pages() -> None:
+    page = (
+        "<html><head><title>{title}</title>{meta}</head><body><article>{head}"
+        "<p>The harbour bridge opened on Monday after four years of work, the council said.</p>"
+        "<p>Ferries will keep running on the old route until the end of the month.</p>"
+        "</article></body></html>"
+    )
+    marked = page.format(
+        title="News from Harbour Wire",
+        meta="",
+        head='<h1 itemprop="headline">Harbour bridge opens after four years</h1>',
+    )
+    assert html_article(marked, path="m").title == "Harbour bridge opens after four years"
+    tail = page.format(
+        title="Harbour bridge opens 写真1枚 国内ニュース：Harbour Wire",
+        meta='<meta property="og:title" content="Harbour bridge opens">',
+        head="",
+    )
+    article = html_article(tail, path="t", url="https://www.harbourwire.example/a/1")
+    assert (article.title, article.source) == ("Harbour bridge opens", "Harbour Wire")
+
+
+def test_authors_score_no_lower_than_plain_trafilatura() -> None:
+    ours, plain = RESULT["summary"]["rag"], RESULT["summary"]["trafilatura"]
+    assert ours["authors"] >= plain["authors"]
+
+
 def test_related_links_and_comments_are_not_article_text() -> None:
     time_text = _read("time_001").text
     assert "James Hansen" in time_text
