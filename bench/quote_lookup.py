@@ -5,13 +5,18 @@ under new article ids until it holds as many articles as asked (10,000 by defaul
 times, per question, what ``rag ask`` does before retrieval: recognising a question about
 a speaker, and for one, the speaker's quotes ranked by topic.
 
-    python bench/quote_lookup.py --articles 10000 --out /tmp/quote-lookup
+    python bench/quote_lookup.py --articles 10000 --out /tmp/quote-lookup \
+        --json bench/results/quote_lookup.json
+
+The collection keeps speaker key records (``rag.quotes.index``), as one made by ``rag
+ingest`` does; the fill time includes writing them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -23,7 +28,7 @@ from chromadb.config import Settings as ChromaSettings
 from rag.clean import clean_article_text
 from rag.quotes.answer import find_speaker_quotes, speaker_question
 from rag.quotes.extract import extract_quotes
-from rag.quotes.index import QuoteIndex
+from rag.quotes.index import KEYS_FLAG, QuoteIndex
 from rag.types import Article
 
 BBC = Path(__file__).resolve().parents[2] / "shared" / "data" / "bbc" / "bbc_news.jsonl"
@@ -69,6 +74,7 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=Path("/tmp/quote-lookup"))
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--json", type=Path, help="write the timings here")
     args = parser.parse_args()
     if not BBC.exists():
         print(f"BBC corpus not found at {BBC}", file=sys.stderr)
@@ -76,10 +82,17 @@ def main() -> int:
     client = chromadb.PersistentClient(
         path=str(args.out), settings=ChromaSettings(anonymized_telemetry=False)
     )
-    collection = client.get_or_create_collection("news-quotes", embedding_function=None)
+    collection = client.get_or_create_collection(
+        "news-quotes", metadata={KEYS_FLAG: 1}, embedding_function=None
+    )
     index = QuoteIndex(collection)
+    started = time.perf_counter()
     records = index.count() or fill(index, args.articles)
-    print(f"{records} of {args.articles} articles have quotes ({args.out})")
+    filled = time.perf_counter() - started
+    print(
+        f"{records} of {args.articles} articles have quotes ({args.out}), filled in {filled:.0f} s"
+    )
+    rows = []
     for question in QUESTIONS:
         times = []
         found = 0
@@ -88,10 +101,25 @@ def main() -> int:
             asked = speaker_question(question)
             found = len(find_speaker_quotes(index, asked)) if asked else 0
             times.append((time.perf_counter() - started) * 1000)
-        print(
-            f"{question:45} {found:3} quotes  median {statistics.median(times):6.1f} ms  "
-            f"max {max(times):6.1f} ms"
+        median = statistics.median(times)
+        print(f"{question:45} {found:3} quotes  median {median:6.1f} ms  max {max(times):6.1f} ms")
+        rows.append(
+            {
+                "question": question,
+                "quotes": found,
+                "median_ms": round(median, 1),
+                "max_ms": round(max(times), 1),
+            }
         )
+    if args.json:
+        result = {
+            "articles": args.articles,
+            "records": records,
+            "repeat": args.repeat,
+            "load_before": os.getloadavg()[0],
+            "questions": rows,
+        }
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return 0
 
 

@@ -29,6 +29,7 @@ from rag.embeddings import Embedder, get_embedder
 from rag.errors import ModelError, RagError, StoreError
 from rag.fetch import Fetcher, RobotsCache, fetch_policy, is_url, robots_path
 from rag.files import ReadFailure, expand_paths
+from rag.quotes.backfill import catch_up as catch_up_quotes
 from rag.quotes.extract import extract_quotes
 from rag.readers import read_path
 from rag.readonly import is_read_only_error, read_only_refusal
@@ -188,6 +189,7 @@ def write_articles(
     try:
         with write_lock(settings):
             store = ChunkStore.open(settings, name, create=True)
+            catch_up_quotes(store)  # a store from before the quote index gets its quotes
             base = _index_in_step(settings, store)
             run = _Run(settings, store, embedder, pool, report, force, batch, on_done)
             if pool is None:  # load the splitter now: the first batch must not wait for it

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -173,24 +173,48 @@ def folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def _quote_index(client: ClientAPI, settings: Settings, create: bool) -> QuoteIndex | None:
+def _quote_index(
+    client: ClientAPI, settings: Settings, chunks: Collection, create: bool
+) -> QuoteIndex | None:
     """The quote collection beside the chunks: created with them, None when an older store
-    has none."""
-    from rag.quotes.index import QuoteIndex, collection_name
+    has none (and is not being written)."""
+    from rag.quotes.index import BACKFILL_FLAG, KEYS_FLAG, QuoteIndex, collection_name
 
     name = collection_name(settings.collection)
     try:
-        if create:
-            return QuoteIndex(
-                client.get_or_create_collection(
-                    name, metadata={"rag_schema": SCHEMA}, embedding_function=None
-                )
-            )
         return QuoteIndex(client.get_collection(name, embedding_function=None))
     except Exception as exc:
-        if not create and "does not exist" in str(exc).lower():
+        if "does not exist" not in str(exc).lower():
+            raise StoreError(f"cannot open the quote index at {describe(settings)}: {exc}") from exc
+        if not create:
             return None
+    # a new collection keeps speaker key records; beside chunks written before quotes were
+    # indexed it is marked for backfill (``rag.quotes.backfill``)
+    metadata: dict[str, Any] = {"rag_schema": SCHEMA, KEYS_FLAG: 1}
+    if chunks.count():
+        metadata[BACKFILL_FLAG] = 1
+    try:
+        return QuoteIndex(
+            client.get_or_create_collection(name, metadata=metadata, embedding_function=None)
+        )
+    except Exception as exc:
         raise StoreError(f"cannot open the quote index at {describe(settings)}: {exc}") from exc
+
+
+def _joined(pieces: Iterable[tuple[int, str]]) -> str:
+    """An article's text from its chunks' (start, text)."""
+    out: list[str] = []
+    length = 0
+    for start, text in sorted(pieces):
+        if start > length:
+            # cleaned text never holds two spaces, so a two-character gap was a
+            # paragraph break; a one-character gap is taken for a space
+            out.append("\n\n" if start - length == 2 else " " * (start - length))
+            length = start
+        if start + len(text) > length:
+            out.append(text[length - start :])
+            length = start + len(text)
+    return "".join(out)
 
 
 def describe(settings: Settings) -> str:
@@ -254,7 +278,7 @@ class ChunkStore:
                     f"{describe(settings)}: run 'rag ingest PATH' first"
                 ) from exc
             raise StoreError(f"cannot open collection at {describe(settings)}: {exc}") from exc
-        quotes = _quote_index(client, settings, create)
+        quotes = _quote_index(client, settings, collection, create)
         store = cls(settings, client, collection, quotes, read_only=read_only)
         if embedding_name:
             store.check_embedding(embedding_name)
@@ -403,21 +427,25 @@ class ChunkStore:
         """An article's cleaned text, put back together from its chunks (chunk offsets are
         offsets into it; a gap the splitter dropped between chunks is whitespace, a paragraph
         break when it is two characters long)."""
-        pieces = sorted(
+        return _joined(
             (int(meta.get("start", 0)), text) for _, text, meta in self.iter_articles([article_id])
         )
-        out: list[str] = []
-        length = 0
-        for start, text in pieces:
-            if start > length:
-                # cleaned text never holds two spaces, so a two-character gap was a
-                # paragraph break; a one-character gap is taken for a space
-                out.append("\n\n" if start - length == 2 else " " * (start - length))
-                length = start
-            if start + len(text) > length:
-                out.append(text[length - start :])
-                length = start + len(text)
-        return "".join(out)
+
+    def article_texts(
+        self, article_ids: Sequence[str]
+    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(article_id, text as ``article_text`` puts it together, first chunk's metadata)
+        of these articles, 200 at a time."""
+        for i in range(0, len(article_ids), 200):
+            pieces: dict[str, list[tuple[int, str]]] = {}
+            first: dict[str, dict[str, Any]] = {}
+            for _, text, meta in self.iter_articles(article_ids[i : i + 200]):
+                article_id = str(meta["article_id"])
+                pieces.setdefault(article_id, []).append((int(meta.get("start", 0)), text))
+                if int(meta.get("chunk_index", 0)) == 0:
+                    first[article_id] = meta
+            for article_id, parts in pieces.items():
+                yield article_id, _joined(parts), first.get(article_id, {})
 
     def show(self, article_id: str) -> ShownArticle:
         """A stored article's metadata and cleaned text; StoreError when there is none."""

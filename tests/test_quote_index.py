@@ -11,6 +11,8 @@ import pytest
 from servers import chroma_server
 
 from rag.ingest import ingest, remove
+from rag.quotes.answer import find_speaker_quotes, speaker_question
+from rag.quotes.index import KEY_PREFIX, KEYS_FLAG
 from rag.settings import Settings
 from rag.store import ChunkStore
 
@@ -72,22 +74,73 @@ def check_in_step(setup: Settings, seed_path: Path, tmp_path: Path) -> None:
     assert {q.quote.article_id for q in store.quote_index().find()} == {
         a.article_id for a in store.articles()
     }
+    # the speaker key records follow: what a question finds is what the articles hold
+    asked = speaker_question("What did Hale say?")
+    assert asked is not None
+    assert [q.quote.text for q in find_speaker_quotes(store.quote_index(), asked)] == (
+        quotes_by(store, "Hale")
+    )
+    assert store.quote_index().refs("Peskov") == []
+    assert store.quote_index().refs("Owen Pryce") == []
 
 
 def test_quote_index_in_step_embedded(seed_path: Path, tmp_path: Path) -> None:
     check_in_step(settings(), seed_path, tmp_path)
 
 
-def test_older_store_without_quote_index_says_how_to_get_one(seed_path: Path) -> None:
+def test_older_store_without_quote_index_gets_its_quotes_on_the_next_ingest(
+    seed_path: Path, tmp_path: Path
+) -> None:
     setup = settings()
-    ingest([str(seed_path)], setup)
-    store = ChunkStore.open(setup)
-    store.client.delete_collection(f"{setup.collection}-quotes")
+    mill = tmp_path / "mill.jsonl"
+    write_mill(mill, MILL)
+    ingest([str(seed_path), str(mill)], setup)
+    made = ChunkStore.open(setup)
+    peskov = quotes_by(made, "Peskov")
+    assert len(peskov) >= 6
+    made.client.delete_collection(f"{setup.collection}-quotes")  # as an older version left it
     store = ChunkStore.open(setup)
     with pytest.raises(Exception, match="--force"):
         store.quote_index()
-    ingest([str(seed_path)], setup, force=True)
-    assert len(quotes_by(ChunkStore.open(setup), "Peskov")) >= 6
+
+    # the next ingest (here of nothing new) extracts the stored articles' quotes
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"id": "o-1", "title": "Rain", "text": "It rained."}) + "\n")
+    ingest([str(other)], setup)
+    store = ChunkStore.open(setup)
+    assert quotes_by(store, "Peskov") == peskov
+    assert quotes_by(store, "Hale") == [
+        "the library would stay open on Saturdays.",
+        "We listened to every letter",
+        "This is the\ntown's living room.",
+    ]
+    assert not store.quote_index().needs_backfill
+    asked = speaker_question("What did the Kremlin say?")
+    assert asked is not None
+    answer = find_speaker_quotes(store.quote_index(), asked)
+    assert len(answer) >= 6 and {q.quote.speaker for q in answer} == {"Dmitry Peskov"}
+
+
+def test_quote_index_without_key_records_is_read_and_then_keyed(seed_path: Path) -> None:
+    setup = settings()
+    ingest([str(seed_path)], setup)
+    index = ChunkStore.open(setup).quote_index()
+    asked = speaker_question("What did Peskov say about the Americans?")
+    assert asked is not None
+    keyed = [q.quote.text for q in find_speaker_quotes(index, asked)]
+    assert keyed and "Americans" in " ".join(keyed)
+    # as a collection from before key records: no flag, no key records
+    metadata = {k: v for k, v in (index.collection.metadata or {}).items() if k != KEYS_FLAG}
+    index.collection.modify(metadata=metadata)
+    ids = index.collection.get(include=[])["ids"]
+    index.collection.delete(ids=[i for i in ids if i.startswith(KEY_PREFIX)])
+    old = ChunkStore.open(setup).quote_index()
+    assert not old.has_keys
+    assert [q.quote.text for q in find_speaker_quotes(old, asked)] == keyed
+    ingest([str(seed_path)], setup)  # nothing new; the key records are filled in
+    index = ChunkStore.open(setup).quote_index()
+    assert index.has_keys
+    assert [q.quote.text for q in find_speaker_quotes(index, asked)] == keyed
 
 
 @pytest.fixture(scope="module")

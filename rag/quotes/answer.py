@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rag.quotes.extract import OBJECT_VERBS
-from rag.quotes.index import StoredQuote
-from rag.text import STOPWORDS
+from rag.quotes.index import QuoteRef, StoredQuote, terms
 
 if TYPE_CHECKING:
     from datetime import date
@@ -65,7 +64,6 @@ _FORMS = [
 _NOT_SPEAKERS = frozenset(
     {"it", "this", "that", "you", "i", "we", "they", "he", "she", "people", "anyone", "someone"}
 )
-_WORD = re.compile(r"[\w'’-]+")
 _CARRIED = re.compile(r"\s*\([^()]*\)\s*$")
 
 
@@ -106,55 +104,77 @@ def speaker_question(question: str) -> SpeakerQuestion | None:
 def find_speaker_quotes(
     index: QuoteIndex, asked: SpeakerQuestion, filters: Filters | None = None
 ) -> list[StoredQuote]:
-    """The speaker's quotes relevant to the topic, most relevant first (every one when no
+    """The speaker's quotes relevant to the topic, most relevant first (the newest when no
     topic is asked), nested fragments dropped; [] when the speaker has none."""
-    kw: dict[str, Any] = {"limit": MAX_READ}
+    kw: dict[str, Any] = {}
     if filters is not None:
-        kw |= {"since": filters.since, "until": filters.until, "source": filters.source}
-    found = index.find(asked.speaker, **kw)
-    if not found and len(asked.speaker.split()) > 1:
-        found = index.find(asked.speaker.split()[-1], **kw)
-    found = _outermost(found)
+        kw = {"since": filters.since, "until": filters.until, "source": filters.source}
+    refs = index.refs(asked.speaker, **kw)
+    if refs is None:  # a collection without key records: read the speaker's articles
+        return _find_by_reading(index, asked, kw)
+    if not refs and len(asked.speaker.split()) > 1:
+        refs = index.refs(asked.speaker.split()[-1], **kw) or []
     if asked.topic:
-        terms = _terms(asked.topic)
-        scores = [float(_overlap(terms, q)) for q in found]
-        for i in range(1, len(found)):
-            # a quote that goes straight on from a relevant one is about the same thing
-            prev, q = found[i - 1].quote, found[i].quote
-            same = prev.article_id == q.article_id and 0 <= q.start - prev.end < 400
-            if not scores[i] and scores[i - 1] and same:
-                scores[i] = scores[i - 1] / 2
-        ranked = sorted(range(len(found)), key=lambda i: (-scores[i], i))
-        found = [found[i] for i in ranked if scores[i] > 0]
-    return found[:MAX_QUOTES]
+        wanted = terms(asked.topic)
+        refs = _ranked(refs, [r.overlap(wanted) for r in refs])
+    return index.quotes_at(_outermost(refs, MAX_QUOTES))
 
 
-def _outermost(quotes: list[StoredQuote]) -> list[StoredQuote]:
-    """Quotes not inside another quote of the same article (a partial quote inside its
-    reported clause is said once)."""
-    spans: dict[str, list[tuple[int, int]]] = {}
-    for q in quotes:
-        spans.setdefault(q.quote.article_id, []).append((q.quote.start, q.quote.end))
-    return [
-        q
-        for q in quotes
-        if not any(
-            a <= q.quote.start and q.quote.end <= b and (a, b) != (q.quote.start, q.quote.end)
-            for a, b in spans[q.quote.article_id]
+def _find_by_reading(
+    index: QuoteIndex, asked: SpeakerQuestion, kw: dict[str, Any]
+) -> list[StoredQuote]:
+    """find_speaker_quotes on a collection made before key records: the quotes of at most
+    MAX_READ of the speaker's articles."""
+    found = index.find(asked.speaker, limit=MAX_READ, **kw)
+    if not found and len(asked.speaker.split()) > 1:
+        found = index.find(asked.speaker.split()[-1], limit=MAX_READ, **kw)
+    refs = [
+        QuoteRef(
+            q.quote.article_id,
+            0,
+            q.source,
+            q.quote.start,
+            q.quote.end,
+            " ".join(terms(f"{q.quote.text} {q.context}")),
         )
+        for q in found
     ]
+    if asked.topic:
+        wanted = terms(asked.topic)
+        refs = _ranked(refs, [r.overlap(wanted) for r in refs])
+    by_ref = {(q.quote.article_id, q.quote.start, q.quote.end): q for q in found}
+    return [by_ref[(r.article_id, r.start, r.end)] for r in _outermost(refs, MAX_QUOTES)]
 
 
-def _terms(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 2}
+def _ranked(refs: list[QuoteRef], scores: list[int]) -> list[QuoteRef]:
+    """The refs with a score, highest first; a quote that goes straight on from a relevant
+    one is about the same thing (half its score)."""
+    weights = [float(x) for x in scores]
+    for i in range(1, len(refs)):
+        prev, q = refs[i - 1], refs[i]
+        same = prev.article_id == q.article_id and 0 <= q.start - prev.end < 400
+        if not weights[i] and weights[i - 1] and same:
+            weights[i] = weights[i - 1] / 2
+    order = sorted(range(len(refs)), key=lambda i: (-weights[i], i))
+    return [refs[i] for i in order if weights[i] > 0]
 
 
-def _stem(word: str) -> str:
-    return word[:5]
-
-
-def _overlap(terms: set[str], q: StoredQuote) -> int:
-    return len(terms & _terms(f"{q.quote.text} {q.context}"))
+def _outermost(refs: list[QuoteRef], limit: int) -> list[QuoteRef]:
+    """The first ``limit`` refs that are not inside another quote of the same article (a
+    partial quote inside its reported clause is said once)."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for r in refs:
+        spans.setdefault(r.article_id, []).append((r.start, r.end))
+    kept: list[QuoteRef] = []
+    for r in refs:
+        if len(kept) == limit:
+            break
+        if not any(
+            a <= r.start and r.end <= b and (a, b) != (r.start, r.end)
+            for a, b in spans[r.article_id]
+        ):
+            kept.append(r)
+    return kept
 
 
 def quote_passages(quotes: list[StoredQuote]) -> list[Passage]:
