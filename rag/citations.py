@@ -99,6 +99,7 @@ class _Sentence:
     end: int
     cited: list[int]
     added: list[int] = field(default_factory=list)
+    dropped: bool = False
 
     @property
     def sources(self) -> list[int]:
@@ -113,6 +114,18 @@ class _Index:
     passages: list[Passage]
     tokens: dict[int, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
     views: dict[int, tuple[str, list[int]]] = field(default_factory=dict)
+    _words: frozenset[str] | None = None
+
+    def words(self) -> frozenset[str]:
+        """Every word and number of every shown passage, lowercased and folded ("U.S." also
+        as "us")."""
+        if self._words is None:
+            text = _fold(plain(" ".join(p.text for p in self.passages)).lower())
+            words = {_possessive(w) for w in _TOKEN.findall(text)}
+            words |= {_possessive(w) for w in _TOKEN.findall(text.replace(".", ""))}
+            numbers = {n for i in range(len(self.passages)) for n in self.token_sets(i)[1]}
+            self._words = frozenset(words | numbers)
+        return self._words
 
     def token_sets(self, i: int) -> tuple[frozenset[str], frozenset[str]]:
         """Stems and numbers of passage i."""
@@ -199,7 +212,12 @@ def check_answer(
     quoted = _check_quotes(text, sentences, index, warnings)
     _check_cited(text, sentences, index, cited_threshold, warnings)
     _attribute(text, sentences, index, attribute_threshold, warnings)
-    final, order = _renumber(_render(text, sentences))
+    _drop_ungrounded(text, sentences, index, warnings)
+    kept = [s for s in sentences if not s.dropped]
+    if not any(_token_sets(_CANON.sub("", text[s.start : s.end]))[0] for s in kept):
+        return _refusal(refusal_phrase, warnings)
+    final, order = _renumber(_render(text, sentences).strip())
+    sentences = kept
     citations = []
     for p, n in order.items():
         citing = [text[s.start : s.end] for s in sentences if p in s.sources]
@@ -447,11 +465,47 @@ def _attribute(
             warnings.append(f"unsupported: {_clip(claim, 60)}")
 
 
+# A capitalised word that is not the first of its sentence or quotation: a name, most often.
+_NAME = re.compile(r"(?<![.!?:\"“‘(\[]\s)(?<!^)(?<![\"“‘(])\b[A-Z][^\W\d_]*(?:['’][^\W\d_]+)?")
+
+
+def _drop_ungrounded(
+    text: str, sentences: list[_Sentence], index: _Index, warnings: list[str]
+) -> None:
+    """Leave out a sentence that brings a number or a name found in none of the shown
+    passages: the two things a model most often makes up, and the two a reader most relies on.
+    ("Kilicdaroglu won 30.4% of the vote" when no source gives a share; "the Turkish Election
+    Commission" when no source names it.) Weaker gaps stay, flagged by the checks above."""
+    words = index.words()
+    for s in sentences:
+        claim = _CANON.sub("", text[s.start : s.end])
+        numbers = _token_sets(claim)[1]
+        names = {
+            _possessive(_fold(m.group().lower()))
+            for m in _NAME.finditer(claim.strip())
+            if len(m.group()) > 1  # "U" of "U.S."
+        }
+        missing = sorted((numbers | (names - STOPWORDS)) - words)
+        if missing:
+            s.dropped = True
+            warnings.append(f"left out ({', '.join(missing)} in no source): {_clip(claim, 60)}")
+
+
+def _possessive(word: str) -> str:
+    """ "turkey's" -> "turkey"."""
+    return word[:-2] if word.endswith(("'s", "’s")) else word
+
+
 def _render(text: str, sentences: list[_Sentence]) -> str:
-    """The working text with repeated markers dropped and attached markers placed."""
+    """The working text with repeated markers dropped, attached markers placed and left-out
+    sentences removed with the space before them."""
     out: list[str] = []
     cursor = 0
     for s in sentences:
+        if s.dropped:
+            out.append(text[cursor : s.start].rstrip(" \t") if out else "")
+            cursor = s.end
+            continue
         out.append(text[cursor : s.start])
         segment = _drop_repeats(text[s.start : s.end])
         added = [p for p in s.added if p not in s.cited]

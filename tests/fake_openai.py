@@ -27,7 +27,8 @@ class Behaviour:
     """What the server does with one request."""
 
     kind: Kind = "reply"
-    text: str = "The bridge reopened on Monday. [1]"  # reply, trickle, cut: content to stream
+    # reply, trickle, cut: content to stream (grounded in the seed article the tests ask about)
+    text: str = "The Kremlin denied any interference. [1]"
     status: int = 200  # status: the HTTP status
     headers: dict[str, str] = field(default_factory=dict)  # status: extra headers
     events: list[str] = field(default_factory=list)  # raw: data lines, sent as given

@@ -131,10 +131,15 @@ def test_list_and_lenient_forms_become_adjacent_markers(shown):
 
 def test_year_in_brackets_and_numbers_in_prose_are_not_markers(shown):
     raw = "Polls gave Kilicdaroglu a slight lead before the vote [2023] [1]. He listed (2) items."
-    answer = check(raw, shown)
+    dated = [passage(1, ELECTION + " The vote is in May 2023."), *shown[1:]]
+    answer = check(raw, dated)
     assert "[2023]" in answer.text and "(2) items" in answer.text
     assert cited_ids(answer) == [(1, "p1")]
     assert not any("2023" in w and "marker" in w for w in answer.warnings)
+    # read as a number, the year is a fact: a source must give it, or the sentence is left out
+    undated = check(raw, shown)
+    assert undated.text == "He listed (2) items."
+    assert any(w.startswith("left out (2023 in no source)") for w in undated.warnings)
 
 
 def test_passage_text_never_creates_citations(shown):
@@ -221,9 +226,22 @@ def test_uncited_sentence_with_strong_support_is_attributed(shown):
 
 
 def test_uncited_sentence_with_weak_support_is_flagged(shown):
-    answer = check("The weather in Ankara was sunny all week.", shown)
+    answer = check("The weather was sunny all week.", shown)
     assert answer.citations == []
-    assert answer.warnings == ["unsupported: The weather in Ankara was sunny all week."]
+    assert answer.warnings == ["unsupported: The weather was sunny all week."]
+
+
+def test_a_sentence_naming_what_no_source_names_is_left_out(shown):
+    answer = check(
+        "Peskov denied interference [2]. The weather in Ankara was sunny all week.", shown
+    )
+    assert answer.text == "Peskov denied interference [1]."
+    assert "left out (ankara in no source): The weather in Ankara was sunny all week." in (
+        answer.warnings
+    )
+    alone = check("Erdogan won 52.1% of the vote in the Turkish Election Commission count.", shown)
+    assert alone.refused and alone.text == REFUSAL
+    assert any(w.startswith("left out (52.1, commission in no source)") for w in alone.warnings)
 
 
 def test_number_mismatch_fails_support(shown):
@@ -419,9 +437,11 @@ def test_a_quote_spanning_two_sentences_is_one_sentence() -> None:
 
 
 def test_a_claim_its_citation_does_not_support_is_flagged(shown: list[Passage]) -> None:
-    out = check("The harbour bridge reopened on Monday. [2]", shown)
-    assert out.text == "The harbour bridge reopened on Monday. [1]"  # kept, but flagged
-    assert out.warnings == ["not supported by its citation: The harbour bridge reopened on Monday."]
+    out = check("The harbour bridge reopened last week. [2]", shown)
+    assert out.text == "The harbour bridge reopened last week. [1]"  # kept, but flagged
+    assert out.warnings == ["not supported by its citation: The harbour bridge reopened last week."]
+    named = check("The harbour bridge reopened on Monday. [2]", shown)  # a day no source gives
+    assert named.refused and "left out (monday in no source)" in named.warnings[-1]
 
 
 def test_a_number_missing_from_the_cited_passage_is_flagged(shown: list[Passage]) -> None:

@@ -117,7 +117,7 @@ def test_429_then_success_answers(server: FakeOpenAI) -> None:
     server.then(Behaviour("status", status=429, headers={"Retry-After": "1"}))
     result = ask(server.url, "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["answer"] == "The bridge reopened on Monday. [1]"
+    assert json.loads(result.stdout)["answer"] == "The Kremlin denied any interference. [1]"
 
 
 @pytest.mark.parametrize(
