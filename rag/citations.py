@@ -112,15 +112,17 @@ class _Index:
     """Per-answer cache of the token sets and match views of the shown passages."""
 
     passages: list[Passage]
+    context: str = ""
     tokens: dict[int, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
     views: dict[int, tuple[str, list[int]]] = field(default_factory=dict)
     _words: frozenset[str] | None = None
 
     def words(self) -> frozenset[str]:
-        """Every word and number of every shown passage, lowercased and folded ("U.S." also
-        as "us")."""
+        """Every word and number of every shown passage, its headline and outlet and the
+        caller's `context` (a quote's speaker), lowercased and folded ("U.S." also as "us")."""
         if self._words is None:
-            text = _fold(plain(" ".join(p.text for p in self.passages)).lower())
+            shown = [f"{p.text} {p.title} {p.source}" for p in self.passages]
+            text = _fold(plain(" ".join([*shown, self.context])).lower())
             words = {_possessive(w) for w in _TOKEN.findall(text)}
             words |= {_possessive(w) for w in _TOKEN.findall(text.replace(".", ""))}
             numbers = {n for i in range(len(self.passages)) for n in self.token_sets(i)[1]}
@@ -197,8 +199,12 @@ def check_answer(
     refusal_phrase: str,
     attribute_threshold: float = 0.5,
     cited_threshold: float = 0.25,
+    context: str = "",
 ) -> CheckedAnswer:
-    """Resolve, renumber and verify an answer's citations; warn about what cannot be checked."""
+    """Resolve, renumber and verify an answer's citations; warn about what cannot be checked.
+
+    `context` is other text the answerer was shown as fact (a quote's speaker and titles): its
+    names and numbers count as grounded."""
     if not raw or not raw.strip():
         return _refusal(refusal_phrase, ["the model returned no text"])
     if _is_refusal(raw, refusal_phrase):
@@ -207,7 +213,7 @@ def check_answer(
     text = _ADJACENT.sub(r"\1", _resolve_markers(raw, passages, warnings).strip())
     if not _ALNUM.search(_CANON.sub("", text)):
         return _refusal(refusal_phrase, [*warnings, "the model returned only citation markers"])
-    index = _Index(passages)
+    index = _Index(passages, context)
     sentences = [_Sentence(a, b, _cited(text[a:b])) for a, b in sentence_spans(text)]
     quoted = _check_quotes(text, sentences, index, warnings)
     _check_cited(text, sentences, index, cited_threshold, warnings)

@@ -117,3 +117,24 @@ def test_a_model_gets_the_quotes_as_numbered_sources(seeded: str) -> None:
     assert answer.citations[0].passage.quotes[0]["speaker"] == "Dmitry Peskov"
     _, user = model.calls[0]
     assert "(quote of Dmitry Peskov)" in user["content"]
+
+
+def test_a_speaker_named_only_outside_the_quote_is_grounded(tmp_path: Path) -> None:
+    """The model names the speaker the quote's headline gave it; the passage itself says only
+    "she said", and the answer is kept, not left out as naming someone no source names."""
+    article = tmp_path / "bridge.txt"
+    article.write_text(
+        "New bridge opens to traffic\n\n"
+        "The harbour minister, Ana Lind, opened the bridge on Monday after two years of work.\n\n"
+        "Crowds lined the quay for the ceremony.\n\n"
+        '"It will carry twenty thousand cars a day," she told reporters.\n'
+    )
+    assert runner.invoke(app, ["ingest", str(article)]).exit_code == 0
+    model = ScriptedChat()
+    asker = Asker(Settings.load())
+    asker.answerer = LLMAnswerer(model)
+    model.enqueue('The minister, Ana Lind, said it "will carry twenty thousand cars a day" [1].')
+    answer = asker.ask("What did Lind say?")
+    assert not answer.refused, answer.warnings
+    assert answer.answer.startswith("The minister, Ana Lind, said")
+    assert not any(w.startswith("left out") for w in answer.warnings)

@@ -254,7 +254,8 @@ def answer_from_quotes(
             on_token(raw)
     else:
         raw = answerer.respond(question, _with_speakers(passages, quotes), as_of, on_token)
-    checked = check_answer(raw, passages, refusal_phrase=prompts.refusal())
+    speakers = " ".join(" ".join([q.quote.speaker, *q.quote.descriptors]) for q in quotes)
+    checked = check_answer(raw, passages, refusal_phrase=prompts.refusal(), context=speakers)
     for citation in checked.citations:
         q = next(q for q, p in zip(quotes, passages, strict=True) if p is citation.passage)
         citation.passage.quotes = [{"speaker": q.quote.speaker, "kind": q.quote.kind}]
