@@ -6,11 +6,19 @@ candidate sentence's features with a label (does it contain a gold answer, as ``
 scores it) and the question's signals with its label (answerable or not). ``fit`` fits the
 sentence model (logistic regression, candidates of answerable questions), then the
 answerability model on the signals, with the sentence model's out-of-fold scores, reports
-cross-validated AUROC and picks the operating point: the threshold with the most refusals
-of unanswerable questions whose cross-validated false-refusal rate stays within the target.
+cross-validated AUROC (the L2 strength with the best one is kept) and picks the operating
+point by ``OPERATING_RULE``: the threshold with the most refusals whose cross-validated
+false-refusal rate over all answerable dev questions stays within ``MAX_FALSE_REFUSAL``.
 
-    python bench/answerability.py collect eval/seed-gold.jsonl --data-dir STORE --out F.jsonl
-    python bench/answerability.py fit F1.jsonl F2.jsonl ... [--out rag/data/answerability.json]
+Fit on dev data only: the seed gold set over ``seeds/``, the BBC gold set over the BBC
+corpus and newsqa dev over the newsqa corpus; never ``bbc-heldout.jsonl`` (the held-out
+check) or the injection set. Collect again whenever a feature changes.
+
+    python bench/answerability.py collect eval/seed-gold.jsonl --data-dir SEEDS --out seed.jsonl
+    python bench/answerability.py collect eval/bbc-gold.jsonl --data-dir BBC --out bbc.jsonl
+    python bench/answerability.py collect ../shared/data/newsqa/questions-dev.jsonl \
+        --data-dir NEWSQA --out newsqa.jsonl
+    python bench/answerability.py fit seed.jsonl bbc.jsonl newsqa.jsonl [--probs P.jsonl]
 
 scikit-learn is a development dependency (the ``test`` extra); ``rag`` reads the result
 with a dot product.
@@ -34,13 +42,14 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA_FILE = ROOT / "rag" / "data" / "answerability.json"
 SENTENCE_FEATURES = (
     "coverage", "context", "typed", "untyped_miss", "untyped_coverage", "near", "inverse_rank",
-    "statement", "length", "first_mention", "similarity", "share",
+    "statement", "length", "first_mention", "similarity", "share", "relation",
 )  # fmt: skip
 ANSWER_FEATURES = (
     "best_score", "best_coverage", "best_typed", "best_near", "best_similarity",
     "second_score", "passage_coverage", "max_passage_coverage", "missing_rare",
     "missing_share", "typed_question", "bm25_top", "bm25_margin", "bm25_agrees",
     "top_coverage", "typed_coverage", "typed_gap", "top_share", "typed_share",
+    "best_relation", "top_relation", "typed_relation",
 )  # fmt: skip
 ANSWER_C = (0.05, 0.5, 5.0)  # L2 strengths tried; the best cross-validated AUROC is kept
 MAX_FALSE_REFUSAL = 0.10  # issue 12: false_refusal_rate <= .10
@@ -195,6 +204,7 @@ def fit(
             {"file": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()[:16]}
             for p in paths
         ],
+        "datasets": {name: int((sets == name).sum()) for name in sorted(set(sets))},
         "questions": len(rows),
         "unanswerable": int((sy == 0).sum()),
         "sentence": sentence_model,

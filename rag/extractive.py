@@ -58,6 +58,7 @@ _SPEECH = re.compile(
 )
 
 
+_CAPITALISED_WORD = re.compile(r"\b[A-Z][\w'’-]*")
 _NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+")
 
 
@@ -161,6 +162,8 @@ class ExtractiveAnswerer:
         kind: Kind | None,
     ) -> list[Candidate]:
         total = sum(weights.values()) or 1.0
+        relation = _relation_terms(question, weights)
+        relation_total = sum(weights[t] for t in relation)
         said = _SAY_QUESTION.search(question)
         spoken: set[tuple[int, int]] = set()
         if said:
@@ -183,6 +186,13 @@ class ExtractiveAnswerer:
                     "coverage": coverage,
                     "context": context_coverage,
                     "share": len(found | context) / len(weights),  # every term counts one
+                    # what the question asks about its names ("directed", "born"): a sentence
+                    # naming the film but not who directed it leaves this uncovered
+                    "relation": (
+                        sum(weights[t] for t in found & relation) / relation_total
+                        if relation_total
+                        else 1.0
+                    ),
                     "typed": float(kind is not None and typed),
                     "untyped_miss": float(kind is not None and not typed),
                     # a sentence that restates the whole question may answer it in words
@@ -330,6 +340,8 @@ def coverage_signals(candidates: Sequence[Candidate]) -> dict[str, float]:
         "typed_gap": top - top_typed,
         "top_share": max((c.features.get("share", 0.0) for c in candidates), default=0.0),
         "typed_share": max((c.features.get("share", 0.0) for c in typed), default=0.0),
+        "top_relation": max((c.features.get("relation", 0.0) for c in candidates), default=0.0),
+        "typed_relation": max((c.features.get("relation", 0.0) for c in typed), default=0.0),
     }
 
 
@@ -342,8 +354,18 @@ def best_signals(ranked: Sequence[Candidate]) -> dict[str, float]:
         "best_typed": best.features["typed"] if best else 0.0,
         "best_near": best.features["near"] if best else 0.0,
         "best_similarity": best.features["similarity"] if best else 0.0,
+        "best_relation": best.features.get("relation", 0.0) if best else 0.0,
         "second_score": ranked[1].score if len(ranked) > 1 else 0.0,
     }
+
+
+def _relation_terms(question: str, weights: dict[str, float]) -> set[str]:
+    """The question's terms that are not part of a name (its capitalised words, but for its
+    opening word): what it asks about the people, places and things it names."""
+    opening = re.search(r"\w", question)
+    start = opening.start() if opening else 0
+    capitalised = [m.group() for m in _CAPITALISED_WORD.finditer(question) if m.start() > start]
+    return set(weights) - set(key_terms(" ".join(capitalised)))
 
 
 def _near(kind: Kind, sentence: str, question: str, found: frozenset[str]) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,6 +94,20 @@ def test_what_did_x_say_gathers_the_sentences_attributed_to_x() -> None:
     assert answer.startswith("Kremlin spokesman Dmitry Peskov said"), answer
 
 
+def test_the_models_are_read_without_scikit_learn() -> None:
+    """scikit-learn fits the models (a dev dependency); rag reads them with a dot product."""
+    script = (
+        "import sys, rag.engine\n"
+        "from rag.answerability import load_models\n"
+        "sentence, answerable = load_models()\n"
+        "assert 0 < answerable.threshold < 1 and sentence.features\n"
+        "print('sklearn' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
 runner = CliRunner()
 
 
@@ -104,27 +120,16 @@ def seed_asker(seed_path: Path) -> Asker:
 def test_answerability_refuses_an_on_topic_question_the_article_does_not_answer(
     seed_asker: Asker,
 ) -> None:
-    # about the article's people and events, asking what it never says (none of these is
-    # in eval/seed-gold.jsonl, which the models were fitted on)
+    # about the article's people and events, asking what it never says (the first is
+    # seed-u1 of eval/seed-gold.jsonl, which the models were fitted on; the others are not)
     for question in (
+        "Who won the Turkish presidential election?",
         "How many votes did Muharrem Ince receive?",
         "When was Dmitry Peskov born?",
         "Who replaced Muharrem Ince on the ballot?",
     ):
         answer = seed_asker.ask(question)
         assert answer.refused, (question, answer.answer)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: the sentences naming the rival and the presidential elections cover the "
-    "question's words and offer names, so the answerability model answers (eval seed-u1)",
-)
-def test_answerability_refuses_who_won_an_election_the_article_precedes(
-    seed_asker: Asker,
-) -> None:
-    answer = seed_asker.ask("Who won the Turkish presidential election?")
-    assert answer.refused, answer.answer
 
 
 def test_answerability_answers_a_long_precise_question(seed_asker: Asker) -> None:
