@@ -3,8 +3,8 @@ set resolves against ../shared and the stored text of its articles."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -12,20 +12,10 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SEED, require_shared
 
+from rag.eval import quote_gold as qg
 from rag.readers import read_path
 from rag.types import Article
 
-
-def _module():
-    spec = importlib.util.spec_from_file_location("quote_gold", ROOT / "eval" / "quote_gold.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["quote_gold"] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-qg = _module()
 GOLD = ROOT / "eval" / "quotes-gold.jsonl"
 
 # --- the loader on a corpus of its own -------------------------------------------------------
@@ -133,15 +123,23 @@ def test_locate_ignores_quote_styles_and_spacing() -> None:
     assert qg.locate("It is fine", stored) is None
 
 
-def test_cli_check_reports_counts_and_errors(tmp_path: Path, capsys) -> None:
+def test_cli_check_reports_counts_and_errors(tmp_path: Path) -> None:
     corpus = _corpus(tmp_path)
     notes = _write(tmp_path / "notes.jsonl", [_note("news.jsonl", "n/1", "We tried,")])
     out = tmp_path / "gold.jsonl"
     args = ["--corpus", str(corpus[0]), "--corpus", str(corpus[1])]
-    assert qg.main(["build", str(notes), "--out", str(out), *args]) == 0
-    assert "1 quotes in 1 articles" in capsys.readouterr().out
-    assert qg.main(["check", str(out), "--corpus", str(tmp_path / "nope")]) == 1
-    assert "error: corpus not found" in capsys.readouterr().err
+    built = _script("build", str(notes), "--out", str(out), *args)
+    assert built.returncode == 0 and "1 quotes in 1 articles" in built.stdout
+    failed = _script("check", str(out), "--corpus", str(tmp_path / "nope"))
+    assert failed.returncode == 1 and "error: corpus not found" in failed.stderr
+
+
+def _script(*args: str) -> subprocess.CompletedProcess[str]:
+    """eval/quote_gold.py as it is run from the terminal."""
+    script = ROOT / "eval" / "quote_gold.py"
+    return subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, timeout=60
+    )
 
 
 # --- the committed gold set ------------------------------------------------------------------

@@ -11,16 +11,14 @@ its aliases (case-insensitive); speakers the article never names are left out.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Protocol
 
 from rag.errors import RagError
+from rag.eval import quote_gold
 from rag.quotes.extract import Quote, extract_quotes, quote_spans
 from rag.quotes.speakers import CAP_RUN, NOT_NAMES
 
@@ -29,15 +27,20 @@ _WORD = re.compile(r"\w+")
 
 
 class Gold(Protocol):
-    """What the scorer reads of a gold quote."""
+    """What the scorer reads of a gold quote (``rag.eval.quote_gold.GoldQuote``)."""
 
-    article_id: str
-    text: str
-    kind: str
-    identified_by: str
-    optional: bool
-    anonymous: bool
-
+    @property
+    def article_id(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def identified_by(self) -> str: ...
+    @property
+    def optional(self) -> bool: ...
+    @property
+    def anonymous(self) -> bool: ...
     @property
     def names(self) -> tuple[str, ...]: ...
 
@@ -184,11 +187,7 @@ def evaluate_quotes(gold_path: Path, corpus: Sequence[str]) -> QuoteEval:
     from rag.readers import read_path
     from rag.types import Article
 
-    loader = _gold_loader(gold_path)
-    try:
-        gold = loader.load(gold_path, corpus)
-    except loader.QuoteGoldError as exc:
-        raise RagError(str(exc)) from exc
+    gold = quote_gold.load(gold_path, corpus)
     wanted = {g.article_id for g in gold}
     files, failures = expand_paths(list(corpus))
     texts: dict[str, str] = {}
@@ -203,22 +202,8 @@ def evaluate_quotes(gold_path: Path, corpus: Sequence[str]) -> QuoteEval:
     rules = {a: extract_quotes(a, t) for a, t in texts.items()}
     base = {a: baseline_quotes(a, t) for a, t in texts.items()}
     systems = [
-        score("rules", gold, texts, rules, loader.locate),
-        score("baseline (name before said)", gold, texts, base, loader.locate),
+        score("rules", gold, texts, rules, quote_gold.locate),
+        score("baseline (name before said)", gold, texts, base, quote_gold.locate),
     ]
     counted = sum(not g.optional for g in gold)
     return QuoteEval(gold=counted, articles=len(texts), systems=systems)
-
-
-def _gold_loader(gold_path: Path) -> ModuleType:
-    """The gold format's loader, ``quote_gold.py`` beside the gold file (eval/)."""
-    path = gold_path.resolve().parent / "quote_gold.py"
-    if not path.exists():
-        raise RagError(f"no quote gold loader at {path} (it comes with eval/quotes-gold.jsonl)")
-    spec = importlib.util.spec_from_file_location("quote_gold", path)
-    if spec is None or spec.loader is None:
-        raise RagError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["quote_gold"] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
