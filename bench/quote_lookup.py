@@ -114,7 +114,8 @@ def main() -> int:
     if args.json:
         result = {
             "articles": args.articles,
-            "records": records,
+            "articles_with_quotes": records,
+            "fill_seconds": round(filled),
             "repeat": args.repeat,
             "load_before": os.getloadavg()[0],
             "questions": rows,
