@@ -7,19 +7,25 @@ names a reader may ask each speaker by (full name, surname, descriptors, organis
 a lookup by speaker is one metadata filter and a filter of the article's quotes. The store
 writes an article's quotes with its chunks and deletes them with it (``rag.store``).
 
-Beside the article records, one record a speaker key (``key:<key>``) lists where that
-speaker's quotes are (article, date, outlet, offsets, the quote's topic words): a question
-about a prolific speaker ranks those entries and reads only the articles of the quotes it
-keeps (reading the 300 articles of one speaker took 370 ms at 10,000 articles; see
-``bench/quote_lookup.py``). Key records are rewritten with the articles that change them;
-a collection made before they existed says so in its metadata (``KEYS_FLAG``) and is read
-the slow way until ``build_keys`` (run by ``rag ingest``) fills them in.
+Beside the article records, key records say where each speaker's quotes are (article,
+date, outlet, offsets, the quote's topic words), filed by speaker key in 64 shards: each
+write adds the records of what it wrote (``key:<write>:<shard>``), a delete takes its
+articles out of the records they were filed in. A question about a prolific speaker reads
+its key's shard, ranks the entries and reads only the articles of the quotes it keeps
+(reading the 300 articles of one speaker took 370 ms at 10,000 articles; see
+``bench/quote_lookup.py``). Chroma charges a write per record more than per byte: one
+record a speaker rewritten on every write, or 256 shards, made the quote writes of BBC
+ingest cost twice what 64 shards do. A collection made before key records says so in its metadata
+(``KEYS_FLAG``) and is read the slow way until ``build_keys`` (run by ``rag ingest``)
+files them.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import uuid
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,6 +45,7 @@ if TYPE_CHECKING:
 SUFFIX = "-quotes"
 PAGE = 5000
 KEY_PREFIX = "key:"  # ids of the speaker key records
+SHARDS = 64  # speaker keys are filed in this many shards (records a write adds)
 KEYS_FLAG = "rag_quote_keys"  # collection metadata: the key records are kept
 BACKFILL_FLAG = "rag_quote_backfill"  # collection metadata: stored articles lack quotes
 _STEM = 5
@@ -102,6 +109,11 @@ class QuoteRef(NamedTuple):
         return sum(f" {w} " in padded for w in wanted)
 
 
+def shard(speaker_key: str) -> int:
+    """The shard of key records a speaker key is filed in."""
+    return zlib.crc32(speaker_key.encode("utf-8")) % SHARDS
+
+
 def key(text: str) -> str:
     """How a speaker name is compared: lowercase, no leading article or possessive."""
     text = " ".join(text.lower().replace("’", "'").split())
@@ -142,6 +154,7 @@ class QuoteIndex:
         docs: list[str] = []
         metas: list[dict[str, Any]] = []
         entries: dict[str, dict[str, list[Any]]] = {}
+        batch = uuid.uuid4().hex[:12]
         for base, article, quotes in articles:
             if not quotes:
                 continue
@@ -149,11 +162,12 @@ class QuoteIndex:
             ids.append(f"{article.article_id}#quotes")
             docs.append(json.dumps(rows, ensure_ascii=False))
             meta = _metadata(base, article, sorted({k for r in rows for k in r["keys"]}))
+            meta["key_batch"] = batch
             metas.append(meta)
             entries[article.article_id] = _entry_of_rows(meta, rows)
         self._upsert(ids, docs, metas)
         if self.has_keys:
-            self._update_keys(entries)
+            self._file_keys(batch, entries)
 
     def _upsert(self, ids: list[str], docs: list[str], metas: list[dict[str, Any]]) -> None:
         for i in range(0, len(ids), PAGE):
@@ -166,9 +180,9 @@ class QuoteIndex:
             )
 
     def delete(self, article_ids: Sequence[str]) -> None:
-        """Remove the quotes of these articles (from their speakers' key records first)."""
+        """Remove the quotes of these articles (from the key records first)."""
         if self.has_keys:
-            self._update_keys({a: {} for a in article_ids})
+            self._unfile_keys(article_ids)
         for i in range(0, len(article_ids), 500):
             where: Any = {"article_id": {"$in": list(article_ids[i : i + 500])}}
             self.collection.delete(where=where)
@@ -181,44 +195,59 @@ class QuoteIndex:
         version that writes them)."""
         return bool((self.collection.metadata or {}).get(KEYS_FLAG))
 
-    def _update_keys(self, entries: dict[str, dict[str, list[Any]]]) -> None:
-        """Put these articles' entries (speaker key -> the article's refs) into the key
-        records, replacing what those records held for the articles."""
-        old_keys = self._keys_of([a for a in entries])
-        touched = set(old_keys) | {k for entry in entries.values() for k in entry}
-        if not touched:
-            return
-        ids = [f"{KEY_PREFIX}{k}" for k in sorted(touched)]
-        records: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(ids), PAGE):
-            got = self.collection.get(ids=ids[i : i + PAGE], include=["documents"])
-            for rid, doc in zip(got["ids"], got["documents"] or [], strict=False):
-                records[rid[len(KEY_PREFIX) :]] = json.loads(doc or "{}")
-        for k in touched:
-            record = records.setdefault(k, {})
-            for article_id, entry in entries.items():
-                record.pop(article_id, None)
-                if k in entry:
-                    record[article_id] = entry[k]
-        empty = [f"{KEY_PREFIX}{k}" for k, r in records.items() if not r]
-        full = sorted(k for k, r in records.items() if r)
+    def _file_keys(self, batch: str, entries: dict[str, dict[str, list[Any]]]) -> None:
+        """File one write's entries (article -> speaker key -> refs) as records of their
+        own, one a shard of keys (``key:<batch>:<shard>``): a write adds records the size of
+        what it wrote instead of rewriting the records of every speaker it touches."""
+        shards: dict[int, dict[str, dict[str, list[Any]]]] = {}
+        for article_id, entry in entries.items():
+            for k, refs in entry.items():
+                shards.setdefault(shard(k), {}).setdefault(k, {})[article_id] = refs
+        order = sorted(shards)
         self._upsert(
-            [f"{KEY_PREFIX}{k}" for k in full],
-            [json.dumps(records[k], ensure_ascii=False) for k in full],
-            [{"speaker_key": k} for k in full],
+            [f"{KEY_PREFIX}{batch}:{n}" for n in order],
+            [json.dumps(shards[n], ensure_ascii=False) for n in order],
+            [{"key_shard": n, "key_batch": batch} for n in order],
         )
-        for i in range(0, len(empty), PAGE):
-            self.collection.delete(ids=empty[i : i + PAGE])
 
-    def _keys_of(self, article_ids: list[str]) -> list[str]:
-        """The speaker keys the stored quotes of these articles are filed under."""
-        found: set[str] = set()
+    def _unfile_keys(self, article_ids: Sequence[str]) -> None:
+        """Take these articles out of the key records their writes filed them in."""
+        touched: dict[str, set[str]] = {}  # key record id -> articles to take out
         ids = [f"{a}#quotes" for a in article_ids]
         for i in range(0, len(ids), PAGE):
             got = self.collection.get(ids=ids[i : i + PAGE], include=["metadatas"])
             for meta in got["metadatas"] or []:
-                found.update(str(k) for k in (meta.get("keys") or []))  # type: ignore[union-attr]
-        return sorted(found)
+                batch = str(meta.get("key_batch") or "")
+                for k in meta.get("keys") or []:  # type: ignore[union-attr]
+                    record = f"{KEY_PREFIX}{batch}:{shard(str(k))}"
+                    touched.setdefault(record, set()).add(str(meta["article_id"]))
+        if not touched:
+            return
+        records = sorted(touched)
+        kept_ids: list[str] = []
+        kept_docs: list[str] = []
+        kept_metas: list[dict[str, Any]] = []
+        empty: list[str] = []
+        for i in range(0, len(records), PAGE):
+            got = self.collection.get(ids=records[i : i + PAGE], include=["documents", "metadatas"])
+            for rid, doc, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
+            ):
+                filed: dict[str, dict[str, Any]] = json.loads(doc or "{}")
+                for k in list(filed):
+                    for article_id in touched[rid]:
+                        filed[k].pop(article_id, None)
+                    if not filed[k]:
+                        del filed[k]
+                if filed:
+                    kept_ids.append(rid)
+                    kept_docs.append(json.dumps(filed, ensure_ascii=False))
+                    kept_metas.append(dict(meta))
+                else:
+                    empty.append(rid)
+        self._upsert(kept_ids, kept_docs, kept_metas)
+        for i in range(0, len(empty), PAGE):
+            self.collection.delete(ids=empty[i : i + PAGE])
 
     @property
     def needs_backfill(self) -> bool:
@@ -239,11 +268,19 @@ class QuoteIndex:
     def build_keys(self) -> int:
         """Fill in the key records of a collection made before they were kept, from its
         article records; returns the number of articles read."""
+        batch = uuid.uuid4().hex[:12]
         entries: dict[str, dict[str, list[Any]]] = {}
+        ids: list[str] = []
+        metas: list[dict[str, Any]] = []
         for doc, meta in self._records(None):
             rows = json.loads(doc or "[]")
-            entries[str(meta["article_id"])] = _entry_of_rows(meta, rows)
-        self._update_keys(entries)
+            article_id = str(meta["article_id"])
+            entries[article_id] = _entry_of_rows(meta, rows)
+            ids.append(f"{article_id}#quotes")
+            metas.append({**meta, "key_batch": batch})
+        for i in range(0, len(ids), PAGE):
+            self.collection.update(ids=ids[i : i + PAGE], metadatas=metas[i : i + PAGE])  # type: ignore[arg-type]
+        self._file_keys(batch, entries)
         metadata = dict(self.collection.metadata or {})
         metadata[KEYS_FLAG] = 1
         self.collection.modify(metadata=metadata)
@@ -261,9 +298,12 @@ class QuoteIndex:
         orders them); None when this collection keeps no key records."""
         if not self.has_keys:
             return None
-        got = self.collection.get(ids=[f"{KEY_PREFIX}{key(speaker)}"], include=["documents"])
-        docs = got["documents"] or []
-        record: dict[str, list[Any]] = json.loads(docs[0] or "{}") if docs else {}
+        wanted = key(speaker)
+        where: Any = {"key_shard": shard(wanted)}
+        got = self.collection.get(where=where, include=["documents"])
+        record: dict[str, list[Any]] = {}
+        for doc in got["documents"] or []:
+            record.update(json.loads(doc or "{}").get(wanted, {}))
         low = _day(since) if since else None
         high = _day(until) if until else None
         refs = [
