@@ -29,7 +29,7 @@ MAX_QUOTES = 20  # quotes in one answer
 # articles whose quotes are read for one question in a collection without speaker key
 # records (made before them): bounds that slow lookup for a prolific speaker. With key
 # records every quote of the speaker is ranked and only the kept ones' articles are read
-# (bench/results/quote_lookup.json: at most 17 ms at 10,000 articles, under load 9).
+# (bench/results/quote_lookup.json, 10,000 articles).
 MAX_READ = 300
 
 _VERBS = (

@@ -206,7 +206,7 @@ class QuoteIndex:
         order = sorted(shards)
         self._upsert(
             [f"{KEY_PREFIX}{batch}:{n}" for n in order],
-            [json.dumps(shards[n], ensure_ascii=False) for n in order],
+            [_key_lines(shards[n]) for n in order],
             [{"key_shard": n, "key_batch": batch} for n in order],
         )
 
@@ -233,7 +233,7 @@ class QuoteIndex:
             for rid, doc, meta in zip(
                 got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
             ):
-                filed: dict[str, dict[str, Any]] = json.loads(doc or "{}")
+                filed = _parse_key_lines(doc or "")
                 for k in list(filed):
                     for article_id in touched[rid]:
                         filed[k].pop(article_id, None)
@@ -241,7 +241,7 @@ class QuoteIndex:
                         del filed[k]
                 if filed:
                     kept_ids.append(rid)
-                    kept_docs.append(json.dumps(filed, ensure_ascii=False))
+                    kept_docs.append(_key_lines(filed))
                     kept_metas.append(dict(meta))
                 else:
                     empty.append(rid)
@@ -303,7 +303,7 @@ class QuoteIndex:
         got = self.collection.get(where=where, include=["documents"])
         record: dict[str, list[Any]] = {}
         for doc in got["documents"] or []:
-            record.update(json.loads(doc or "{}").get(wanted, {}))
+            record.update(_key_line(doc or "", wanted))
         low = _day(since) if since else None
         high = _day(until) if until else None
         refs = [
@@ -436,6 +436,33 @@ def _row(article: Article, q: Quote) -> dict[str, Any]:
     row["keys"] = speaker_keys(q)
     row["context"] = article.text[q.context_start : q.context_end]
     return row
+
+
+def _key_lines(filed: dict[str, dict[str, Any]]) -> str:
+    """A key record's document: a line a speaker key, the key, a tab, and its entries as JSON
+    (a lookup parses only its key's line)."""
+    return "\n".join(f"{k}\t{json.dumps(v, ensure_ascii=False)}" for k, v in sorted(filed.items()))
+
+
+def _parse_key_lines(doc: str) -> dict[str, dict[str, Any]]:
+    filed: dict[str, dict[str, Any]] = {}
+    for line in doc.splitlines():
+        k, _, entries = line.partition("\t")
+        if entries:
+            filed[k] = json.loads(entries)
+    return filed
+
+
+def _key_line(doc: str, wanted: str) -> dict[str, Any]:
+    """The entries of one key in a key record's document ({} when it has none)."""
+    needle = f"\n{wanted}\t"
+    doc = f"\n{doc}"
+    at = doc.find(needle)
+    if at < 0:
+        return {}
+    end = doc.find("\n", at + len(needle))
+    found: dict[str, Any] = json.loads(doc[at + len(needle) : end if end >= 0 else None])
+    return found
 
 
 def _entry_of_rows(meta: Mapping[str, Any], rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
