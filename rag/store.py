@@ -288,8 +288,8 @@ class ChunkStore:
         """The quotes of this collection; an error when it has none yet."""
         if self.quotes is None:
             raise StoreError(
-                f"collection {self.settings.collection!r} has no quote index yet: run "
-                "'rag ingest PATH --force' to extract the quotes of its articles"
+                f"collection {self.settings.collection!r} has no quote index yet: the next "
+                "'rag ingest PATH' extracts the quotes of the articles it holds"
             )
         return self.quotes
 

@@ -100,7 +100,7 @@ def test_older_store_without_quote_index_gets_its_quotes_on_the_next_ingest(
     assert len(peskov) >= 6
     made.client.delete_collection(f"{setup.collection}-quotes")  # as an older version left it
     store = ChunkStore.open(setup)
-    with pytest.raises(Exception, match="--force"):
+    with pytest.raises(Exception, match="the next 'rag ingest PATH' extracts"):
         store.quote_index()
 
     # the next ingest (here of nothing new) extracts the stored articles' quotes
