@@ -322,6 +322,7 @@ def run_eval(
 
     questions = sample_questions(dataset.questions, limit=limit, sample=sample, seed=seed)
     started, clock = datetime.now(UTC), time.perf_counter()
+    commit = git_commit()  # the code that runs: the checkout may move during a long run
     judge = _judge(judge_spec, settings)
     with corpus_store(settings, corpus, progress) as (run_settings, ingested):
         asker = Asker(run_settings)
@@ -334,7 +335,7 @@ def run_eval(
     summary["meta"] = {
         "started": started.isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - clock, 3),
-        "git_commit": git_commit(),
+        "git_commit": commit,
         "dataset": dataset.describe(),
         "limit": limit,
         "sample": {"n": sample, "seed": seed} if sample else None,
