@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from rag.text import (
     MARKER,
@@ -115,19 +116,17 @@ class _Index:
     context: str = ""
     tokens: dict[int, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
     views: dict[int, tuple[str, list[int]]] = field(default_factory=dict)
-    _words: frozenset[str] | None = None
 
+    @cached_property
     def words(self) -> frozenset[str]:
         """Every word and number of every shown passage, its headline and outlet and the
         caller's `context` (a quote's speaker), lowercased and folded ("U.S." also as "us")."""
-        if self._words is None:
-            shown = [f"{p.text} {p.title} {p.source}" for p in self.passages]
-            text = _fold(plain(" ".join([*shown, self.context])).lower())
-            words = {_possessive(w) for w in _TOKEN.findall(text)}
-            words |= {_possessive(w) for w in _TOKEN.findall(text.replace(".", ""))}
-            numbers = {n for i in range(len(self.passages)) for n in self.token_sets(i)[1]}
-            self._words = frozenset(words | numbers)
-        return self._words
+        shown = [f"{p.text} {p.title} {p.source}" for p in self.passages]
+        text = _fold(plain(" ".join([*shown, self.context])).lower())
+        words = {_possessive(w) for w in _TOKEN.findall(text)}
+        words |= {_possessive(w) for w in _TOKEN.findall(text.replace(".", ""))}
+        numbers = {n for i in range(len(self.passages)) for n in self.token_sets(i)[1]}
+        return frozenset(words | numbers)
 
     def token_sets(self, i: int) -> tuple[frozenset[str], frozenset[str]]:
         """Stems and numbers of passage i."""
@@ -482,7 +481,7 @@ def _drop_ungrounded(
     passages: the two things a model most often makes up, and the two a reader most relies on.
     ("Kilicdaroglu won 30.4% of the vote" when no source gives a share; "the Turkish Election
     Commission" when no source names it.) Weaker gaps stay, flagged by the checks above."""
-    words = index.words()
+    words = index.words
     for s in sentences:
         claim = _CANON.sub("", text[s.start : s.end])
         numbers = _token_sets(claim)[1]
