@@ -23,7 +23,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, QueryType
 
 from rag import prompts
 from rag.citations import MARKER, check_answer
-from rag.dates import relative_window
+from rag.dates import DateWindow, relative_window
 from rag.errors import ModelError
 from rag.extractive import ExtractiveAnswerer
 from rag.llm import ChatModel, Message, OnToken, get_chat_model
@@ -293,7 +293,7 @@ class CitedQueryEngine(BaseQueryEngine):
         )
         window = relative_window(question.query_str, question.as_of)
         if window:
-            answer.warnings.insert(0, f'"{window.phrase}" read as {window.start} to {window.end}')
+            answer.warnings.insert(0, window_note(window, ranking))
         cited = [to_node(c.passage) for c in answer.citations]
         return CitedResponse(response=answer.answer, source_nodes=cited, answer=answer)
 
@@ -401,3 +401,17 @@ def ask(
     """Answer a question from the stored articles, with verified citations."""
     settings = settings or Settings.load()
     return Asker(settings).ask(question, as_of=as_of, filters=filters, k=k, on_token=on_token)
+
+
+def window_note(window: DateWindow, ranking: Sequence[Passage]) -> str:
+    """What the question's relative date wording ("on Friday", "last week") was read as,
+    and whether any retrieved article falls in that window: a weekday in a question about
+    an older story names a day of that story, not of this week."""
+    read = f'"{window.phrase}" read as {window.start} to {window.end}'
+    for passage in ranking:
+        try:
+            if passage.published and window.contains(date.fromisoformat(passage.published)):
+                return read
+        except ValueError:
+            continue
+    return f"{read}; no retrieved article is from then, so it did not change the ranking"

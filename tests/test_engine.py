@@ -148,3 +148,29 @@ def test_engine_in_a_stock_condense_question_chat_engine(asker: Asker) -> None:
     assert isinstance(response, CitedResponse)
     assert response.answer.question == REWRITE
     assert "liar" in second.response
+
+
+def test_a_weekday_that_matches_no_retrieved_article_says_so(asker: Asker) -> None:
+    """The seed article is undated: "on Friday" cannot pick it out, and the note says the
+    wording changed nothing rather than only naming a window nothing falls in."""
+    answer = asker.ask("What did Peskov tell reporters on Friday?", as_of=date(2026, 11, 30))
+    assert "Peskov" in answer.answer and not answer.refused
+    assert answer.warnings[0] == (
+        '"on friday" read as 2026-11-26 to 2026-11-28; no retrieved article is from then, '
+        "so it did not change the ranking"
+    )
+
+
+def test_a_weekday_note_is_plain_when_an_article_falls_in_the_window() -> None:
+    from rag.dates import relative_window
+    from rag.engine import window_note
+
+    window = relative_window("Who won on Sunday?", date(2023, 3, 1))
+    assert window is not None
+    inside = Passage(chunk_id="a:0", article_id="a", text="", title="", published="2023-02-26")
+    outside = Passage(chunk_id="b:0", article_id="b", text="", title="", published="2022-02-26")
+    undated = Passage(chunk_id="c:0", article_id="c", text="", title="")
+    assert window_note(window, [outside, undated, inside]) == (
+        '"on sunday" read as 2023-02-25 to 2023-02-27'
+    )
+    assert "did not change the ranking" in window_note(window, [outside, undated])
