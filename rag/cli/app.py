@@ -123,6 +123,23 @@ def parse_filters(since: str | None, until: str | None, source: str | None) -> F
     )
 
 
+def ingest_settings(
+    data_dir: Path | None,
+    collection: str | None,
+    chroma_url: str | None,
+    embedding: str | None,
+    allow_private_urls: bool | None,
+) -> Settings:
+    """Settings for the commands that write articles: ingest and feeds update."""
+    return settings_from(
+        data_dir=data_dir,
+        collection=collection,
+        chroma_url=chroma_url,
+        embedding=embedding,
+        allow_private_urls=allow_private_urls,
+    )
+
+
 def answer_settings(
     data_dir: Path | None,
     collection: str | None,

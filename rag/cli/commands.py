@@ -29,6 +29,7 @@ from rag.cli.app import (
     console,
     err,
     errors,
+    ingest_settings,
     parse_filters,
     read_only_command,
     settings_from,
@@ -68,13 +69,7 @@ def ingest(
         from rag.cli.rendering import ingest_summary, with_ingest_progress
         from rag.ingest import ingest as run_ingest
 
-        settings = settings_from(
-            data_dir=data_dir,
-            collection=collection,
-            chroma_url=chroma_url,
-            embedding=embedding,
-            allow_private_urls=allow_private_urls,
-        )
+        settings = ingest_settings(data_dir, collection, chroma_url, embedding, allow_private_urls)
         if fmt and fmt not in {"txt", "md", "html", "json", "jsonl"}:
             raise RagError(f"unknown --format {fmt!r} (use txt, md, html, json or jsonl)")
         report = with_ingest_progress(

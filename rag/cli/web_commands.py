@@ -19,6 +19,7 @@ from rag.cli.app import (
     console,
     err,
     errors,
+    ingest_settings,
     settings_from,
 )
 
@@ -110,13 +111,7 @@ def feeds_update(
         from rag.cli.rendering import update_dict, update_summary, with_update_progress
         from rag.feeds import update
 
-        settings = settings_from(
-            data_dir=data_dir,
-            collection=collection,
-            chroma_url=chroma_url,
-            embedding=embedding,
-            allow_private_urls=allow_private_urls,
-        )
+        settings = ingest_settings(data_dir, collection, chroma_url, embedding, allow_private_urls)
         report = with_update_progress(err, lambda p: update(settings, names or None, progress=p))
         if as_json:
             console.print_json(json.dumps(update_dict(report)))
