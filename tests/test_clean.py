@@ -124,6 +124,9 @@ def test_normalize_is_idempotent_and_never_crashes(text: str) -> None:
         "Copy this url to your clipboard Link copied to clipboard",
         "Follow us on Facebook! Like our page to get updates",
         "(Image credit: Jane Doe/Getty Images)",
+        # a widget's placeholder (CNN's weather box)
+        "Loading weather data ...",
+        "Loading\u2026",
     ],
 )
 def test_boilerplate_lines_are_recognized(line: str) -> None:
@@ -147,11 +150,32 @@ def test_boilerplate_lines_are_recognized(line: str) -> None:
         "Comments",
         "UP NEXT",
         "Maryland",
+        "Loading of the ferries resumed at dawn...",
     ],
 )
 def test_news_prose_is_kept(line: str) -> None:
     assert not is_boilerplate(line)
     assert clean_article_text(f"{PROSE}\n\n{line}") == f"{PROSE}\n\n{line}"
+
+
+def test_profile_lines_that_end_a_text_are_dropped_in_any_language() -> None:
+    """Prachatai ends with "Facebook https://fb.me/prachatai" in Thai; reporters' contact
+    lines end with a handle."""
+    ending = (
+        "\u0e40\u0e1f\u0e0b\u0e1a\u0e38\u0e4a\u0e01 https://fb.me/harbourwire\n"
+        "Twitter: https://twitter.com/harbourwire\n\nLINE ID = @harbourwire"
+    )
+    assert clean_article_text(f"{PROSE}\n\n{ending}") == PROSE
+    assert clean_article_text(f"{PROSE}\n\nEmail: jo@example.com\nTwitter: @jo") == (
+        f"{PROSE}\n\nEmail: jo@example.com"
+    )
+    kept = [
+        f"{PROSE}\n\nSPONSOR: Harbour Wire\nTWITTER: @driver_one\n\n{PROSE}",  # a fact sheet
+        f"{PROSE}\n\nThe post: https://twitter.com/harbourwire/status/1070415840187744258",
+        f"{PROSE}\n\nShe wrote on https://twitter.com/harbourwire that the talks failed.",
+    ]
+    for text in kept:
+        assert clean_article_text(text) == text
 
 
 def test_trailing_newsletter_sentence_is_cut_from_prose() -> None:
