@@ -2,10 +2,13 @@
 name, and page furniture that is not the article.
 
 ``PageFacts.read`` takes the parsed page (an lxml tree) and reads ``<title>``, ``og:title``,
-``og:site_name``, JSON-LD ``headline`` and ``publisher``, and the headline marked up in the
-page (hAtom ``entry-title``, microdata ``itemprop="headline"``); ``prune`` removes comment threads,
-related-story lists, newsletter and cookie boxes from the tree before the text is extracted.
-Measured by ``bench/extraction.py`` on newspaper4k's test pages.
+``og:site_name``, JSON-LD ``headline`` and ``publisher``, the headline marked up in the
+page (hAtom ``entry-title``, microdata ``itemprop="headline"``), the copyright holder and the
+authors (``rag.bylines``); ``prune`` removes comment threads, related-story and other link
+lists, newsletter, cookie, donation and sign-up boxes and the site's policy notices from the
+tree before the text is extracted; ``standfirst`` finds the lead paragraph the page shows
+above its text when the extraction left it out. Measured by ``bench/extraction.py`` on
+newspaper4k's test pages.
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
+
+from rag.bylines import copyright_holder, page_authors
 
 # --- headlines ---------------------------------------------------------------------------------
 
@@ -90,6 +96,8 @@ class PageFacts:
     page_type: str  # JSON-LD @type and og:type of the page, lowercased ("" when not said)
     tag_title: str = ""  # the <title> as written
     link_chars: int = 0  # characters of link text on the page
+    authors: list[str] = field(default_factory=list)
+    descriptions: list[str] = field(default_factory=list)  # the summaries it declares
 
     def not_article(self, text_chars: int) -> str:
         """Why the page is not an article (a home page, a section front), or "".
@@ -135,15 +143,35 @@ class PageFacts:
         outlet = outlet or next((_publisher(item) for item in ld if _publisher(item)), "")
         outlet = outlet or (title_site if _name_like(title_site) else "")
         outlet = outlet or _site_after(tag_title, max(prefixes, key=len) if prefixes else "")
+        owner = copyright_holder(ld, metas, _notices(page))
+        outlet = outlet or (owner if _name_like(owner) else "")
+        publishers = [_publisher(item) for item in ld]
         types = [str(item.get("@type", "")) for item in ld] + [metas.get("og:type", "")]
         links = sum(len(" ".join(a.text_content().split())) for a in page.iter("a"))
+        summaries = [metas.get(k, "") for k in ("og:description", "description")]
+        summaries += [str(item.get("description") or "") for item in ld]
         return cls(
             title=title,
             outlet=outlet,
             page_type=" ".join(types).lower(),
             tag_title=tag_title,
             link_chars=links,
+            authors=page_authors(ld, metas, [outlet, owner, *publishers]),
+            descriptions=list(dict.fromkeys(one_line(d) for d in summaries if d.strip())),
         )
+
+
+def _notices(page: HtmlElement) -> list[str]:
+    """The text of the page's elements that hold a copyright sign or the word."""
+    found = page.xpath(
+        "//body//text()[contains(., '©') or contains(translate(., 'COPYRIGHT', 'copyright'),"
+        " 'copyright')]/.."
+    )
+    return [
+        element.text_content()
+        for element in found
+        if isinstance(element, HtmlElement) and element.tag not in _NOT_SHOWN
+    ]
 
 
 _TAIL_SEPARATOR = re.compile(r"[|｜:：»«·•]|\s[-–—/]{1,2}\s")
@@ -226,14 +254,32 @@ def _name_like(value: str, hosts: bool = False) -> bool:
 
 # --- furniture ------------------------------------------------------------------------------------
 
-# class or id words of containers that hold no article text: comment threads, related-story
-# and recirculation lists, newsletter, cookie and share boxes, report-an-error forms.
-_FURNITURE = re.compile(
-    r"(?:^|[\s_-])(?:comments?|comment-list|recirc|related|newsletter|cookies?|consent"
-    r"|share|sharing|social|subscribe|donate)(?:$|[\s_-])",
+# class or id words (split at spaces, "-", "_" and camelCase humps) of containers that hold no
+# article text: comment threads, related-story and recirculation lists, newsletter, cookie and
+# share boxes, donation appeals, sign-up and log-in prompts (a paywall's "register to read on").
+_FURNITURE_WORD = re.compile(
+    r"comments?|recirc|related|newsletters?|cookies?|consent|share|sharing|social"
+    r"|subscribe|donate|donations?|regist|register|registration|signup|login",
     re.I,
 )
+_CLASS_WORDS = re.compile(r"[\s_-]+|(?<=[a-z])(?=[A-Z])")
+# Where the links of site furniture point: the site's own policy pages (a comment section's
+# "read our guidelines, privacy policy and terms of use") and donation or payment pages.
+_POLICY_PAGE = re.compile(
+    r"(?:^|[/_.-])(?:privacy|terms|tos|guidelines|cookies?|legal|disclaimer)(?:[/_.-]|$)", re.I
+)
+_DONATION_PAGE = re.compile(
+    r"(?:^|[/_.-])donat(?:e|ions?)(?:[/_.-]|$)"
+    r"|^(?:www\.)?(?:paypal\.(?:me|com)|patreon\.com|ko-fi\.com|buymeacoffee\.com)$",
+    re.I,
+)
+FURNITURE_LINKS = 2  # a short box with this many links to such pages is furniture
+SHORT_BOX = 500  # characters of text
+# A block whose text is this share link text, in two or more links, is a list of links
+# ("Related stories" under the last paragraph).
+LINK_LIST_SHARE = 0.75
 _KEEP = {"html", "body", "main", "article"}
+_NOT_SHOWN = {"script", "style", "noscript", "template", "title", "head", "meta"}
 _MOST = 0.5  # a container holding this share of the page's text is never furniture
 
 
@@ -241,17 +287,86 @@ def prune(page: HtmlElement) -> int:
     """Remove furniture containers from the tree; how many were removed."""
     body = page.find("body")
     total = len((body if body is not None else page).text_content())
-    doomed = []
-    for element in page.iter():
-        if not isinstance(element.tag, str) or element.tag in _KEEP:
-            continue
-        words = f"{element.get('class', '')} {element.get('id', '')}"
-        if words.strip() and _FURNITURE.search(words):
-            doomed.append(element)
+    host = _own_host(page)
+    doomed = [
+        element
+        for element in page.iter()
+        if isinstance(element.tag, str)
+        and element.tag not in _KEEP
+        and element.tag not in _NOT_SHOWN
+        and (_named_furniture(element) or _link_furniture(element, host))
+        and len(element.text_content()) <= total * _MOST
+    ]
+    marked = set(doomed)
     removed = 0
     for element in doomed:
-        if element.getparent() is None or len(element.text_content()) > total * _MOST:
-            continue
+        if any(ancestor in marked for ancestor in element.iterancestors()):
+            continue  # goes with its container
         element.drop_tree()  # keeps the text that follows it
         removed += 1
     return removed
+
+
+def _named_furniture(element: HtmlElement) -> bool:
+    words = f"{element.get('class', '')} {element.get('id', '')}"
+    return any(_FURNITURE_WORD.fullmatch(word) for word in _CLASS_WORDS.split(words) if word)
+
+
+def _link_furniture(element: HtmlElement, host: str) -> bool:
+    """A list of links, or a short box linking to the site's policy or donation pages."""
+    links = element.findall(".//a")
+    if len(links) < FURNITURE_LINKS:
+        return False
+    text = " ".join(element.text_content().split())
+    linked = sum(len(" ".join(a.text_content().split())) for a in links)
+    if text and linked >= len(text) * LINK_LIST_SHARE:
+        return True
+    if len(text) > SHORT_BOX:
+        return False
+    targets = [urlsplit(a.get("href") or "") for a in links]
+    policy = {t.path for t in targets if t.netloc in ("", host) and _POLICY_PAGE.search(t.path)}
+    donation = {t.geturl() for t in targets if _DONATION_PAGE.search(t.netloc or t.path)}
+    return len(policy) + len(donation) >= FURNITURE_LINKS
+
+
+def _own_host(page: HtmlElement) -> str:
+    """The host of the page's canonical or og:url ("" when it names neither)."""
+    for link in page.iter("link"):
+        if (link.get("rel") or "").lower() == "canonical":
+            return urlsplit(link.get("href") or "").netloc
+    return urlsplit(_metas(page).get("og:url", "")).netloc
+
+
+# --- the standfirst -------------------------------------------------------------------------------
+
+MIN_LEAD = 40  # characters; a shorter summary ("Latest news") is not a lead paragraph
+
+
+def standfirst(page: HtmlElement, summaries: list[str], body: str) -> str:
+    """The lead paragraph right above the page's text, when the extracted ``body`` lacks it:
+    a block whose whole text is a summary the page declares (og:description, description,
+    JSON-LD) and whose next block begins ``body`` ("" when there is none). A summary shown
+    elsewhere (a subtitle under the headline, a teaser) is not the article's text."""
+    first = _squash(body.split("\n", 1)[0])[:MIN_LEAD]
+    squashed_body = _squash(body)
+    leads = {_squash(s): s for s in summaries if len(s) >= MIN_LEAD}
+    leads = {key: s for key, s in leads.items() if key not in squashed_body}
+    if not first or not leads:
+        return ""
+    for element in page.iter():
+        if not isinstance(element.tag, str) or element.tag in _NOT_SHOWN:
+            continue
+        text = _squash(element.text_content())
+        if text not in leads:
+            continue
+        block = element
+        while (parent := block.getparent()) is not None and _squash(parent.text_content()) == text:
+            block = parent
+        after = (
+            _squash(s.text_content())
+            for s in block.itersiblings()
+            if isinstance(s.tag, str) and s.tag not in _NOT_SHOWN
+        )
+        if next((t for t in after if t), "").startswith(first):
+            return leads[text]
+    return ""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from rag.articles import build_article
+from rag.bylines import split_names
 from rag.clean import normalize_text
 from rag.files import (
     FORMATS,
@@ -35,7 +36,7 @@ from rag.files import (
     read_text,
     unsupported,
 )
-from rag.htmlpage import PageFacts, prune, repair_mojibake
+from rag.htmlpage import PageFacts, prune, repair_mojibake, standfirst
 from rag.types import Article, Scalar
 
 # --- the entry point -------------------------------------------------------------------------
@@ -264,10 +265,11 @@ def html_article(
     """An Article from a page's HTML. ``url``, when given, is the page's own; ``fallback``
     fills the title, published, source and authors the page lacks.
 
-    The page's own headline and outlet name come from ``rag.htmlpage`` (site names taken off
-    the <title>, og:site_name, JSON-LD); furniture (comments, related stories, newsletter and
-    cookie boxes) is pruned; the text, date and authors are trafilatura's, favouring
-    precision.
+    The page's own headline, outlet name and authors come from ``rag.htmlpage`` (site names
+    taken off the <title>, og:site_name, JSON-LD, copyright notices; JSON-LD and meta
+    authors); furniture (comments, link lists, newsletter, cookie and donation boxes) is
+    pruned; the text and date are trafilatura's, favouring precision, with the page's lead
+    paragraph put back when trafilatura left it out; authors fall back to trafilatura's.
     """
     import trafilatura  # slow to import; only HTML needs it
     from trafilatura.settings import Document
@@ -300,6 +302,10 @@ def html_article(
     repeated = {normalize_text(t).lower() for t in (title, doc.title or "") if t}
     if paragraphs and paragraphs[0].lower() in repeated:
         paragraphs = paragraphs[1:]  # trafilatura repeats the headline as the first line
+    if paragraphs and paragraphs[-1].endswith(":"):
+        paragraphs = paragraphs[:-1]  # introduces what was not text ("See more photos:")
+    if lead := standfirst(page, facts.descriptions, "\n".join(paragraphs)):
+        paragraphs.insert(0, normalize_text(lead))
     return build_article(
         path=path,
         title=title,
@@ -307,14 +313,9 @@ def html_article(
         url=url or doc.url or "",
         published=doc.date or more.get("published"),
         source=facts.outlet or more.get("source") or "",
-        authors=_authors_of(doc.author) or more.get("authors"),
+        authors=facts.authors or split_names(doc.author or "") or more.get("authors"),
         extra=extra,
     )
-
-
-def _authors_of(value: str | None) -> list[str]:
-    """trafilatura's "A; B" author string as a list."""
-    return [a.strip() for a in (value or "").split(";") if a.strip()]
 
 
 def _decode_html(path: Path) -> str:
