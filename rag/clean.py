@@ -170,6 +170,8 @@ _LINE_PATTERNS: list[tuple[str, str]] = [
     # Copyright lines: "© 2016 The Associated Press. All rights reserved. ...", CNN's
     # "™ & © 2016 Cable News Network, Inc., a Time Warner Company. All rights reserved."
     ("rights", r"(?:™\s*&\s*)?(?:©|\(c\)|copyright ©?)\s*(?:\d{4}\b|[a-z]).{0,300}"),
+    # A horizontal rule written out: "---", "* * *".
+    ("rules", r"(?:[-*_=~·•] ?){3,}"),
     # Image credits left in the text: "(Image credit: Getty Images)".
     ("credits", r"\(image credit: [^)]{1,120}\)"),
 ]
@@ -279,12 +281,18 @@ def drop_blobs(text: str) -> str:
     return _SPACES.sub(" ", _BLOB.sub("", text))
 
 
+def is_layout_table(text: str) -> bool:
+    """Whether every line of the text is a one-column table row ("| paragraph |")."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    return bool(lines) and all(_LAYOUT_CELL.fullmatch(line.strip()) for line in lines)
+
+
 def unwrap_layout_table(text: str) -> str:
     """Text laid out in a one-column table ("| paragraph |" lines) as plain paragraphs;
     a table with more than one column on any row is data and is left alone."""
-    lines = [line for line in text.split("\n") if line.strip()]
-    if not lines or not all(_LAYOUT_CELL.fullmatch(line.strip()) for line in lines):
+    if not is_layout_table(text):
         return text
+    lines = [line for line in text.split("\n") if line.strip()]
     cells = (_LAYOUT_CELL.fullmatch(line.strip()) for line in lines)
     return "\n\n".join(cell.group(1) for cell in cells if cell and cell.group(1))
 

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from rag.articles import build_article
 from rag.bylines import split_names
-from rag.clean import normalize_text
+from rag.clean import is_layout_table, normalize_text
 from rag.files import (
     FORMATS,
     MAX_ARTICLE_BYTES,
@@ -272,25 +272,21 @@ def html_article(
     paragraph put back when trafilatura left it out; authors fall back to trafilatura's.
     """
     import trafilatura  # slow to import; only HTML needs it
-    from trafilatura.settings import Document
 
     page = trafilatura.load_html(html)
     if page is None:
         raise Unreadable("no article text found in the HTML")
     facts = PageFacts.read(page)
     prune(page)
-    doc = trafilatura.bare_extraction(
-        page,
-        url=url or None,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        include_links=False,
-        favor_precision=True,
-    )
-    body = doc.text if isinstance(doc, Document) else None
-    if not isinstance(doc, Document) or not body or not body.strip():
+    doc = _extract(page, url, tables=True)
+    body = doc.text if doc else None
+    if body and is_layout_table(normalize_text(body)):
+        # a page laid out in a one-column table (AP's) comes out as one cell per story,
+        # its paragraphs run together; read without tables, they are paragraphs again
+        flat = _extract(page, url, tables=False)
+        if flat and flat.text and len(flat.text.strip()) >= len(body) * LAYOUT_TEXT_KEPT:
+            doc, body = flat, flat.text
+    if not doc or not body or not body.strip():
         raise Unreadable("no article text found in the HTML")
     more = fallback or {}
     if reason := facts.not_article(len(body)):
@@ -316,6 +312,30 @@ def html_article(
         authors=facts.authors or split_names(doc.author or "") or more.get("authors"),
         extra=extra,
     )
+
+
+# Reading a layout-table page without tables must keep this share of its text, else the
+# table held the story and the table's reading stands.
+LAYOUT_TEXT_KEPT = 0.8
+
+
+def _extract(page: Any, url: str, tables: bool) -> Any:
+    """trafilatura's Document for a parsed page, favouring precision (None when it finds no
+    text)."""
+    import trafilatura
+    from trafilatura.settings import Document
+
+    doc = trafilatura.bare_extraction(
+        page,
+        url=url or None,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=tables,
+        include_images=False,
+        include_links=False,
+        favor_precision=True,
+    )
+    return doc if isinstance(doc, Document) else None
 
 
 def _decode_html(path: Path) -> str:

@@ -124,6 +124,9 @@ def test_normalize_is_idempotent_and_never_crashes(text: str) -> None:
         "Copy this url to your clipboard Link copied to clipboard",
         "Follow us on Facebook! Like our page to get updates",
         "(Image credit: Jane Doe/Getty Images)",
+        # horizontal rules
+        "---",
+        "* * *",
         # a widget's placeholder (CNN's weather box)
         "Loading weather data ...",
         "Loading\u2026",

@@ -80,6 +80,15 @@ def test_a_generic_title_gives_way_to_the_headline_the_page_marks_up() -> None:
     assert not article.text.startswith("|")
 
 
+def test_a_page_laid_out_in_a_table_keeps_its_paragraphs() -> None:
+    """AP's story sits in one cell of a layout table: read with tables, its 28 paragraphs
+    ran together into one, after the headline."""
+    text = _read("ap_meta_refresh").text
+    assert text.startswith("KABUL, Afghanistan (AP) -- The father of the Orlando nightclub")
+    assert text.count("\n\n") >= 20
+    assert text.endswith("contributed to this story.")
+
+
 def test_an_outlet_joined_to_the_title_without_spaces_is_a_name_not_a_host() -> None:
     """AFPBB's <title> ends "国際ニュース：AFPBB News" (a full-width colon, no spaces); the
     outlet was the host name (shown once as "Afpbbcom")."""
