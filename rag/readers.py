@@ -307,7 +307,7 @@ def html_article(
         title=title,
         text="\n\n".join(paragraphs),
         url=url or doc.url or "",
-        published=doc.date or more.get("published"),
+        published=(doc.date if _declares_a_date(page, url) else None) or more.get("published"),
         source=facts.outlet or more.get("source") or "",
         authors=facts.authors or split_names(doc.author or "") or more.get("authors"),
         extra=extra,
@@ -336,6 +336,17 @@ def _extract(page: Any, url: str, tables: bool) -> Any:
         favor_precision=True,
     )
     return doc if isinstance(doc, Document) else None
+
+
+def _declares_a_date(page: Any, url: str) -> bool:
+    """Whether the page says when it was published (date metas, JSON-LD, <time>, its URL).
+
+    Without one, trafilatura's fuller search guesses from any number shaped like a date: a
+    script's "?20100728", a copyright year read as 1 January (Mozilla's "1998-01-01").
+    """
+    from htmldate import find_date
+
+    return find_date(page, url=url or None, extensive_search=False, original_date=True) is not None
 
 
 def _decode_html(path: Path) -> str:

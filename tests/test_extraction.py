@@ -143,6 +143,15 @@ def test_non_english_cookie_and_newsletter_boxes_are_dropped() -> None:
     assert "Piesakies LSM pasta" not in text  # the newsletter box
 
 
+def test_a_page_that_declares_no_date_has_none() -> None:
+    """trafilatura's fuller search dated Mozilla's page 1998-01-01 (a copyright year) and CNN
+    Arabic's 2010-07-28 (a script's "?20100728"); a declared date is kept."""
+    assert _read("mozilla.org.firefox.developer").published is None
+    assert _read("arabic_article").published is None
+    assert _read("cnn_article").published == "2013-11-27"
+    assert _read("japanese_article").published == "2018-06-19"
+
+
 def test_a_lead_paragraph_right_above_the_text_is_kept() -> None:
     """LSM's lead is a block of its own above the text (and its og:description); trafilatura
     left it out."""
