@@ -8,6 +8,7 @@ LlamaIndex tooling (chat engines, query pipelines).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -91,9 +92,14 @@ def extractive_answerer(searcher: Searcher) -> ExtractiveAnswerer:
 
 @dataclass
 class LLMAnswerer:
-    """A chat model prompted with numbered, delimited sources."""
+    """A chat model prompted with numbered, delimited sources. With ``focus``, the model
+    reads only the ``sentences`` best sentences for the question (by the extractive
+    answerer's sentence model), each source keeping its number: a small local model answers
+    a shorter prompt sooner and is less often drawn to a sentence that only shares words."""
 
     model: ChatModel
+    focus: ExtractiveAnswerer | None = None
+    sentences: int = 0
     name: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -103,12 +109,47 @@ class LLMAnswerer:
         self, question: str, passages: list[Passage], as_of: date, on_token: OnToken | None
     ) -> str:
         """The model's reply to the answer prompt, its sources trimmed to the model's context."""
+        if self.focus is not None and self.sentences:
+            passages = focused(question, passages, self.focus, self.sentences)
         messages = answer_messages(question, passages, as_of)
         budget = getattr(self.model, "context_budget", None)
         count = getattr(self.model, "prompt_tokens", None)
         if budget is not None and count is not None:
             messages = fit_messages(question, passages, as_of, budget(), count)
         return self.model.complete(messages, on_token)
+
+
+def focused(
+    question: str, passages: list[Passage], reader: ExtractiveAnswerer, sentences: int
+) -> list[Passage]:
+    """The passages cut to the question's best ``sentences`` sentences, in article order and
+    joined by " … " where text was left out; every passage keeps at least its best sentence
+    (so every source number still has text) and its headline, outlet and date. Passages the
+    reader finds nothing in (no question terms) are kept whole."""
+    ranked = reader.read(question, passages).candidates
+    if not ranked:
+        return passages
+    kept = ranked[:sentences]
+    for n in range(1, len(passages) + 1):
+        if not any(c.source == n for c in kept):
+            kept += [c for c in ranked if c.source == n][:1]
+    cut = []
+    for n, passage in enumerate(passages, 1):
+        mine = sorted((c for c in kept if c.source == n), key=lambda c: c.start)
+        if not mine:
+            cut.append(passage)
+            continue
+        pieces = [mine[0].text.strip()]
+        for before, after in itertools.pairwise(mine):
+            gap = passage.text[before.end : after.start].strip()
+            pieces.append(("" if not gap else "… ") + after.text.strip())
+        text = " ".join(pieces)
+        if mine[0].start > 0 and passage.text[: mine[0].start].strip():
+            text = "… " + text
+        if passage.text[mine[-1].end :].strip():
+            text += " …"
+        cut.append(replace(passage, text=text))
+    return cut
 
 
 def fit_messages(
@@ -211,6 +252,9 @@ def make_answerer(
     spec = resolve_llm(settings)
     if spec == "extractive":
         return Extractive(searcher)
+    if spec.startswith("local") and settings.focus_sentences:
+        focus = extractive_answerer(searcher)
+        return LLMAnswerer(get_chat_model(spec, settings), focus, settings.focus_sentences)
     return LLMAnswerer(get_chat_model(spec, settings))
 
 

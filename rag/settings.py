@@ -152,6 +152,12 @@ class Settings:
     llm_threads: int = setting(
         "RAG_LLM_THREADS", 0, "CPU threads for a local model; 0 = half the cores, at least 1."
     )
+    focus_sentences: int = setting(
+        "RAG_FOCUS_SENTENCES",
+        12,
+        "Sentences of the shown passages a local model reads: the extractive answerer's best "
+        "for the question, in article order; 0 = whole passages.",
+    )
     origins: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -191,6 +197,8 @@ class Settings:
             raise ConfigError(f"k must be a whole number from {MIN_K} to {MAX_K}")
         if self.llm_threads < 0:
             raise ConfigError("llm_threads must be 0 (automatic) or more")
+        if self.focus_sentences < 0:
+            raise ConfigError("focus_sentences must be 0 (whole passages) or more")
         if self.timeout <= 0:
             raise ConfigError("timeout must be positive")
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
-from rag.engine import answer_messages, fit_messages
+from rag.answerability import load_models
+from rag.bm25 import BM25Index, Row, Vocab, tokenize_words
+from rag.engine import LLMAnswerer, answer_messages, fit_messages, focused, make_answerer
 from rag.errors import ModelError
+from rag.extractive import ExtractiveAnswerer
+from rag.ingest import ingest
 from rag.llm import LocalChat, get_chat_model, smollm2_path
+from rag.retrieve import Searcher
 from rag.settings import Settings
 from rag.types import Passage
 
@@ -63,3 +69,43 @@ def test_local_model_is_loaded_once_and_bounded_in_time() -> None:
     slow = LocalChat(smollm2_path(), timeout=0.0)
     with pytest.raises(ModelError, match="did not finish within 0 s"):
         slow.complete([{"role": "user", "content": "Count from one to fifty in words."}])
+
+
+def test_focus_keeps_the_answer_sentence_in_article_order_and_every_source_number() -> None:
+    """A local model reads the question's best sentences, not whole passages: the one with
+    the number is kept, left-out text is marked, and a source with nothing on the question
+    still has its best sentence, so [n] means the same passage as before."""
+    filler = " ".join(f"The weather in town {w} was mild that week." for w in "ABCDEFGH")
+    shown = [
+        passage(1, f"{filler} Shares in Krispy Kreme dropped 14.87% on Friday. {filler}"),
+        passage(2, "Doughnut chains opened 200 new shops last year."),
+    ]
+    vocab = Vocab()
+    rows = [
+        Row(p.chunk_id, p.article_id, 0, "", vocab.encode(t))
+        for p, t in zip(shown, tokenize_words([p.text for p in shown]), strict=True)
+    ]
+    reader = ExtractiveAnswerer(BM25Index.from_rows("r", rows, vocab), models=load_models())
+    cut = focused("How much did Krispy Kreme shares drop?", shown, reader, 2)
+    assert [p.chunk_id for p in cut] == ["a1#0", "a2#0"]
+    assert "dropped 14.87%" in cut[0].text and cut[0].text.startswith("… ")
+    assert cut[0].text.endswith(" …") and len(cut[0].text) < len(shown[0].text) / 4
+    assert cut[1].text == "Doughnut chains opened 200 new shops last year."
+    assert (
+        focused("How much did Krispy Kreme shares drop?", shown, reader, 0)[0].text.count("Shares")
+        == 1
+    )
+
+
+def test_local_models_read_focused_sources_and_others_whole(tmp_path: Path) -> None:
+    base = {"data_dir": tmp_path, "embedding": "hash"}
+    local = Settings.load(flags={**base, "llm": "local:smollm2-135m"}, env={})
+    assert ingest([str(Path(__file__).resolve().parents[1] / "seeds")], local).ok
+    answerer = make_answerer(local, Searcher(local).open())
+    assert isinstance(answerer, LLMAnswerer) and answerer.focus is not None
+    assert answerer.sentences == 12
+    whole = Settings.load(
+        flags={**base, "llm": "local:smollm2-135m"}, env={"RAG_FOCUS_SENTENCES": "0"}
+    )
+    plain = make_answerer(whole, Searcher(whole).open())
+    assert isinstance(plain, LLMAnswerer) and plain.focus is None
