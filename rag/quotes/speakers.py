@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Words that head a description of a person's job: "Kremlin Spokesman", "economy minister".
 _ROLE_WORDS_TEXT = """
@@ -98,6 +99,7 @@ _SPOKEN_FOR = re.compile(
 )
 _LEADING_DET = re.compile(r"(?:(?:the|a|an|former)\s+)?(.*)", re.I)
 _POSSESSIVE_END = re.compile(r"['’]s?$")
+_INNER_POSSESSIVE = re.compile(r"['’]s?(?=\s)")
 
 
 @dataclass
@@ -123,12 +125,17 @@ class Person:
             self.organisation = organisation
 
 
+_CACHED = 16384  # distinct strings the pure helpers below remember (names recur across articles)
+
+
+@lru_cache(maxsize=_CACHED)
 def is_role_word(word: str) -> bool:
     """True for a job word: "Spokesman", "minister", "coach"."""
     w = word.lower().strip(".,")
     return w in ROLE_WORDS or w.rstrip("s") in ROLE_WORDS
 
 
+@lru_cache(maxsize=_CACHED)
 def split_descriptor(run: str) -> tuple[str, str]:
     """("Kremlin Spokesman", "Dmitry Peskov") from "Kremlin Spokesman Dmitry Peskov"."""
     words = run.split()
@@ -166,6 +173,7 @@ def _strip_possessive(text: str) -> str:
     return _POSSESSIVE_END.sub("", text)
 
 
+@lru_cache(maxsize=_CACHED)
 def looks_like_org(name: str) -> bool:
     """True for "Time Warner Inc", "the Electoral Commission", "BBC"."""
     words = name.split()
@@ -186,6 +194,7 @@ LEGAL_SUFFIXES = frozenset(_LEGAL_SUFFIXES_TEXT.split())
 PLACES = frozenset({"UK", "US", "USA", "UAE"})  # capitals that name countries, not speakers
 
 
+@lru_cache(maxsize=_CACHED)
 def clean_run(run: str) -> tuple[str, str]:
     """(title, name) of a capitalised run with leading non-name words removed."""
     words = run.split()
@@ -205,6 +214,11 @@ class Cast:
 
     def __init__(self) -> None:
         self.people: dict[str, Person] = {}  # full name -> person
+        # where to look a name up: people by each word of their name, organisations by
+        # their first word (lowercase); positions in ``people``, so candidates keep its order
+        self._by_word: dict[str, list[int]] = {}
+        self._by_first: dict[str, list[int]] = {}
+        self._order: list[Person] = []
         self.mentions: list[tuple[int, Person]] = []  # (offset, person)
         self.speakers: list[tuple[int, Person]] = []  # (offset, person) of attributed quotes
 
@@ -266,6 +280,13 @@ class Cast:
             return found
         person = Person(name, gender="org" if is_org else gender, is_org=is_org)
         self.people[name] = person
+        at = len(self._order)
+        self._order.append(person)
+        words = name.split()
+        for word in set(words):
+            self._by_word.setdefault(word, []).append(at)
+        if words:
+            self._by_first.setdefault(words[0].lower(), []).append(at)
         return person
 
     def organisation(self, name: str, at: int) -> Person:
@@ -287,9 +308,14 @@ class Cast:
         words = name.split()
         if not words:
             return None
+        # a person whose name ends with these words, or an organisation's name written
+        # short; whether one is an organisation may change, so both indexes are read
+        known = self._known(
+            self._by_word.get(words[-1], []), self._by_first.get(words[0].lower(), [])
+        )
         candidates = [
             p
-            for p in self.people.values()
+            for p in known
             if (not p.is_org and _ends_with(p.name.split(), words))
             or (p.is_org and _shortened(p.name, name))
         ]
@@ -298,10 +324,8 @@ class Cast:
             first = self._first_mentions()
             candidates = [
                 p
-                for p in self.people.values()
-                if not p.is_org
-                and words[0] in p.name.split()
-                and (before is None or first.get(id(p), before) < before)
+                for p in self._known(self._by_word.get(words[0], []))
+                if not p.is_org and (before is None or first.get(id(p), before) < before)
             ]
         if not candidates:
             return None
@@ -310,6 +334,10 @@ class Cast:
             if recent:
                 return recent[-1]
         return max(candidates, key=lambda p: len(p.name))
+
+    def _known(self, *positions: list[int]) -> list[Person]:
+        """The people at these positions of ``people``, in its order."""
+        return [self._order[i] for i in sorted(set().union(*positions))]
 
     def _first_mentions(self) -> dict[int, int]:
         first: dict[int, int] = {}
@@ -346,9 +374,11 @@ class Cast:
 def _parts(at: int, run: str) -> list[tuple[int, str]]:
     """A capitalised run cut after a possessive inside it: "Bayern Munich's Champions
     League" names Bayern Munich and the Champions League."""
+    if "'" not in run and "’" not in run:
+        return [(at, run)] if run else []
     parts: list[tuple[int, str]] = []
     start = 0
-    for m in re.finditer(r"['’]s?(?=\s)", run):
+    for m in _INNER_POSSESSIVE.finditer(run):
         rest = run[m.end() + 1 :].split()
         if len(rest) == 1 and rest[0].lower() in ORG_WORDS:
             break  # "the US Trade Representative's Office" is one organisation
