@@ -56,7 +56,7 @@ def fill(index: QuoteIndex, articles: int) -> int:
         for article, quotes in base[: articles - written]:
             aid = f"{article.article_id}~{copy}"
             clone = Article(aid, article.title, article.text)
-            batch.append(({}, clone, [_renamed(q, aid) for q in quotes]))
+            batch.append((clone, [_renamed(q, aid) for q in quotes]))
         index.write(batch)
         written += len(batch)
         copy += 1

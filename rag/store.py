@@ -363,10 +363,7 @@ class ChunkStore:
             # (written again under the same ids when the article is); a replaced article's
             # old quotes went with its chunks (``delete``)
             quotes = self.quotes
-            written = [
-                (article_metadata(i.article, i.content_hash, len(i.chunks)), i.article, i.quotes)
-                for i in items
-            ]
+            written = [(i.article, i.quotes) for i in items]
             self._call(lambda: quotes.write(written))
         limit = min(self._max_batch(), 5000)
         for item in items:

@@ -12,7 +12,7 @@ from servers import chroma_server
 
 from rag.ingest import ingest, remove
 from rag.quotes.answer import find_speaker_quotes, speaker_question
-from rag.quotes.index import KEY_PREFIX, KEYS_FLAG
+from rag.quotes.index import KEY_PREFIX, KEYS_FLAG, LINES, ROWS
 from rag.settings import Settings
 from rag.store import ChunkStore
 
@@ -141,6 +141,40 @@ def test_quote_index_without_key_records_is_read_and_then_keyed(seed_path: Path)
     index = ChunkStore.open(setup).quote_index()
     assert index.has_keys
     assert [q.quote.text for q in find_speaker_quotes(index, asked)] == keyed
+
+
+def test_records_with_their_json_as_the_document_are_read_and_kept_in_step(
+    seed_path: Path, tmp_path: Path
+) -> None:
+    setup = settings()
+    mill = tmp_path / "mill.jsonl"
+    write_mill(mill, MILL)
+    ingest([str(seed_path), str(mill)], setup)
+    index = ChunkStore.open(setup).quote_index()
+    asked = speaker_question("What did the Kremlin say?")
+    assert asked is not None
+    kremlin = [q.quote.text for q in find_speaker_quotes(index, asked)]
+    hale = quotes_by(ChunkStore.open(setup), "Hale")
+    assert len(kremlin) >= 6 and len(hale) == 3
+    # as the previous version wrote them: the JSON (or the key lines) as the document
+    got = index.collection.get(include=["metadatas", "embeddings"])
+    metas = [dict(m or {}) for m in got["metadatas"] or []]
+    docs = [str(m.pop(ROWS, None) or m.pop(LINES)) for m in metas]
+    index.collection.delete(ids=got["ids"])
+    index.collection.add(
+        ids=got["ids"], documents=docs, metadatas=metas, embeddings=got["embeddings"]
+    )
+    store = ChunkStore.open(setup)
+    assert [q.quote.text for q in find_speaker_quotes(store.quote_index(), asked)] == kremlin
+    assert quotes_by(store, "Hale") == hale
+    # a delete takes the article out of key records written that way
+    remove(["mill-1"], setup)
+    store = ChunkStore.open(setup)
+    assert quotes_by(store, "Hale") == []
+    assert store.quote_index().refs("Hale") == []
+    assert [q.quote.text for q in find_speaker_quotes(store.quote_index(), asked)] == kremlin
+    ingest([str(mill)], setup)
+    assert quotes_by(ChunkStore.open(setup), "Hale") == hale
 
 
 @pytest.fixture(scope="module")

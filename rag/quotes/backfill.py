@@ -53,7 +53,7 @@ def catch_up(store: ChunkStore) -> CatchUp:
                     published=str(meta.get("published") or "") or None,
                     url=str(meta.get("url", "")),
                 )
-                batch.append((dict(meta), article, extract_quotes(article_id, text)))
+                batch.append((article, extract_quotes(article_id, text)))
             store.call(partial(index.write, batch))
             done.extracted += len(batch)
         store.call(index.backfilled)

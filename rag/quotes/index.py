@@ -2,10 +2,15 @@
 chunks (``<collection>-quotes``), embedded or on a server alike.
 
 One record an article (a record a quote made ingest 1.5x slower: Chroma writes are the
-cost): its quotes as a JSON document, the article's facts, and ``keys``, the lowercase
-names a reader may ask each speaker by (full name, surname, descriptors, organisation), so
-a lookup by speaker is one metadata filter and a filter of the article's quotes. The store
-writes an article's quotes with its chunks and deletes them with it (``rag.store``).
+cost): its quotes as JSON, the article's facts, and ``keys``, the lowercase names a reader
+may ask each speaker by (full name, surname, descriptors, organisation), so a lookup by
+speaker is one metadata filter and a filter of the article's quotes. The store writes an
+article's quotes with its chunks and deletes them with it (``rag.store``).
+
+The JSON is a metadata value (``ROWS``; ``LINES`` in a key record), not the record's
+document: Chroma indexes documents for full-text search, which cost more than the rest of
+the quote writes together (BBC ingest, ``bench/quote_ingest.py``). Records written before
+(JSON as the document) are read as well.
 
 Beside the article records, key records say where each speaker's quotes are (article,
 date, outlet, offsets, the quote's topic words), filed by speaker key in 64 shards: each
@@ -29,12 +34,14 @@ import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from rag.articles import same_outlet
+from rag.articles import outlet_key, same_outlet
 from rag.quotes.extract import Quote
+from rag.store import date_number
 from rag.text import STOPWORDS
 
 if TYPE_CHECKING:
@@ -48,6 +55,8 @@ KEY_PREFIX = "key:"  # ids of the speaker key records
 SHARDS = 64  # speaker keys are filed in this many shards (records a write adds)
 KEYS_FLAG = "rag_quote_keys"  # collection metadata: the key records are kept
 BACKFILL_FLAG = "rag_quote_backfill"  # collection metadata: stored articles lack quotes
+ROWS = "quotes"  # metadata of an article record: its quotes as JSON
+LINES = "lines"  # metadata of a key record: its lines
 _STEM = 5
 _DUMMY = np.zeros((1, 1), dtype=np.float32)  # quotes are found by speaker, not by vector
 _LEADING = re.compile(r"^(?:the|a|an)\s+", re.I)
@@ -114,6 +123,7 @@ def shard(speaker_key: str) -> int:
     return zlib.crc32(speaker_key.encode("utf-8")) % SHARDS
 
 
+@lru_cache(maxsize=16384)
 def key(text: str) -> str:
     """How a speaker name is compared: lowercase, no leading article or possessive."""
     text = " ".join(text.lower().replace("’", "'").split())
@@ -134,6 +144,27 @@ def speaker_keys(quote: Quote) -> list[str]:
     return sorted(k for k in keys if k)
 
 
+@dataclass
+class QuoteRecord:
+    """An article's record as the index writes it (its quotes as JSON in the metadata) and
+    the entries its speakers' keys file (speaker key -> [published, source, refs])."""
+
+    article_id: str
+    metadata: dict[str, Any]
+    entry: dict[str, list[Any]]
+
+
+def quote_record(article: Article, quotes: list[Quote]) -> QuoteRecord | None:
+    """The record of an article's quotes (None without quotes)."""
+    if not quotes:
+        return None
+    rows = [_row(article, q) for q in quotes]
+    meta = _metadata(article, sorted({k for r in rows for k in r["keys"]}))
+    entry = _entry_of_rows(meta, rows)
+    meta[ROWS] = json.dumps(rows, ensure_ascii=False)
+    return QuoteRecord(article.article_id, meta, entry)
+
+
 def collection_name(chunks: str) -> str:
     """The quote collection that goes with a chunk collection."""
     return f"{chunks}{SUFFIX}"
@@ -145,36 +176,25 @@ class QuoteIndex:
     def __init__(self, collection: Collection) -> None:
         self.collection = collection
 
-    def write(self, articles: Sequence[tuple[dict[str, Any], Article, list[Quote]]]) -> None:
-        """Write the quotes of these articles, one record an article, each with the article
-        metadata the store writes with its chunks (a record left by an interrupted write is
-        overwritten; a replaced article's record went with its chunks), and file them under
-        their speakers' keys."""
-        ids: list[str] = []
-        docs: list[str] = []
-        metas: list[dict[str, Any]] = []
-        entries: dict[str, dict[str, list[Any]]] = {}
+    def write(self, articles: Sequence[tuple[Article, list[Quote]]]) -> None:
+        """Write the quotes of these articles, one record an article (a record left by an
+        interrupted write is overwritten; a replaced article's record went with its
+        chunks), and file them under their speakers' keys."""
+        found = (quote_record(article, quotes) for article, quotes in articles)
+        records = [r for r in found if r is not None]
         batch = uuid.uuid4().hex[:12]
-        for base, article, quotes in articles:
-            if not quotes:
-                continue
-            rows = [_row(article, q) for q in quotes]
-            ids.append(f"{article.article_id}#quotes")
-            docs.append(json.dumps(rows, ensure_ascii=False))
-            meta = _metadata(base, article, sorted({k for r in rows for k in r["keys"]}))
-            meta["key_batch"] = batch
-            metas.append(meta)
-            entries[article.article_id] = _entry_of_rows(meta, rows)
-        self._upsert(ids, docs, metas)
+        self._upsert(
+            [f"{r.article_id}#quotes" for r in records],
+            [{**r.metadata, "key_batch": batch} for r in records],
+        )
         if self.has_keys:
-            self._file_keys(batch, entries)
+            self._file_keys(batch, {r.article_id: r.entry for r in records})
 
-    def _upsert(self, ids: list[str], docs: list[str], metas: list[dict[str, Any]]) -> None:
+    def _upsert(self, ids: list[str], metas: list[dict[str, Any]]) -> None:
         for i in range(0, len(ids), PAGE):
             batch = slice(i, i + PAGE)
             self.collection.upsert(
                 ids=ids[batch],
-                documents=docs[batch],
                 metadatas=metas[batch],  # type: ignore[arg-type]
                 embeddings=np.repeat(_DUMMY, len(ids[batch]), axis=0),
             )
@@ -206,8 +226,7 @@ class QuoteIndex:
         order = sorted(shards)
         self._upsert(
             [f"{KEY_PREFIX}{batch}:{n}" for n in order],
-            [_key_lines(shards[n]) for n in order],
-            [{"key_shard": n, "key_batch": batch} for n in order],
+            [{"key_shard": n, "key_batch": batch, LINES: _key_lines(shards[n])} for n in order],
         )
 
     def _unfile_keys(self, article_ids: Sequence[str]) -> None:
@@ -225,7 +244,6 @@ class QuoteIndex:
             return
         records = sorted(touched)
         kept_ids: list[str] = []
-        kept_docs: list[str] = []
         kept_metas: list[dict[str, Any]] = []
         empty: list[str] = []
         for i in range(0, len(records), PAGE):
@@ -233,7 +251,7 @@ class QuoteIndex:
             for rid, doc, meta in zip(
                 got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
             ):
-                filed = _parse_key_lines(doc or "")
+                filed = _parse_key_lines(_stored(meta, LINES, doc))
                 for k in list(filed):
                     for article_id in touched[rid]:
                         filed[k].pop(article_id, None)
@@ -241,11 +259,10 @@ class QuoteIndex:
                         del filed[k]
                 if filed:
                     kept_ids.append(rid)
-                    kept_docs.append(_key_lines(filed))
-                    kept_metas.append(dict(meta))
+                    kept_metas.append({**meta, LINES: _key_lines(filed)})
                 else:
                     empty.append(rid)
-        self._upsert(kept_ids, kept_docs, kept_metas)
+        self._upsert(kept_ids, kept_metas)
         for i in range(0, len(empty), PAGE):
             self.collection.delete(ids=empty[i : i + PAGE])
 
@@ -273,7 +290,7 @@ class QuoteIndex:
         ids: list[str] = []
         metas: list[dict[str, Any]] = []
         for doc, meta in self._records(None):
-            rows = json.loads(doc or "[]")
+            rows = json.loads(doc)
             article_id = str(meta["article_id"])
             entries[article_id] = _entry_of_rows(meta, rows)
             ids.append(f"{article_id}#quotes")
@@ -300,10 +317,10 @@ class QuoteIndex:
             return None
         wanted = key(speaker)
         where: Any = {"key_shard": shard(wanted)}
-        got = self.collection.get(where=where, include=["documents"])
+        got = self.collection.get(where=where, include=["metadatas", "documents"])
         record: dict[str, list[Any]] = {}
-        for doc in got["documents"] or []:
-            record.update(_key_line(doc or "", wanted))
+        for doc, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=False):
+            record.update(_key_line(_stored(meta, LINES, doc), wanted))
         low = _day(since) if since else None
         high = _day(until) if until else None
         refs = [
@@ -325,7 +342,7 @@ class QuoteIndex:
         for i in range(0, len(ids), PAGE):
             got = self.collection.get(ids=ids[i : i + PAGE], include=["metadatas", "documents"])
             for doc, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=False):
-                for row in json.loads(doc or "[]"):
+                for row in json.loads(_stored(meta, ROWS, doc, "[]")):
                     where = (row["article_id"], row["start"], row["end"])
                     if where in wanted:
                         found[where] = stored_quote(row, dict(meta))
@@ -382,13 +399,13 @@ class QuoteIndex:
 
     def _get(self, where: Any, limit: int | None) -> Iterator[StoredQuote]:
         for doc, meta in self._records(where, limit):
-            for row in json.loads(doc or "[]"):
+            for row in json.loads(doc):
                 yield stored_quote(row, dict(meta))
 
     def _records(
         self, where: Any, limit: int | None = None
-    ) -> Iterator[tuple[str | None, Mapping[str, Any]]]:
-        """(document, metadata) of the article records (not the key records) matching
+    ) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        """(quotes as JSON, metadata) of the article records (not the key records) matching
         ``where``, at most ``limit``."""
         offset = 0
         page = min(PAGE, limit) if limit else PAGE
@@ -405,26 +422,33 @@ class QuoteIndex:
                 got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False
             ):
                 if not rid.startswith(KEY_PREFIX):
-                    yield doc, meta
+                    yield _stored(meta, ROWS, doc, "[]"), meta
             offset += len(got["ids"])
             if len(got["ids"]) < page or (limit and offset >= limit):
                 return
+
+
+def _stored(meta: Mapping[str, Any] | None, field: str, doc: str | None, empty: str = "") -> str:
+    """A record's JSON or lines: in its metadata, or as its document when written by a
+    version that kept them there."""
+    value = (meta or {}).get(field)
+    return str(value) if value is not None else (doc or empty)
 
 
 def _day(d: date) -> int:
     return d.year * 10000 + d.month * 100 + d.day
 
 
-def _metadata(base: dict[str, Any], article: Article, keys: list[str]) -> dict[str, Any]:
-    """An article's quote record: the article facts the store keeps (``base``) and the keys
-    of every speaker quoted in it."""
+def _metadata(article: Article, keys: list[str]) -> dict[str, Any]:
+    """An article's quote record: the article facts the store keeps with its chunks and the
+    keys of every speaker quoted in it."""
     return {
         "article_id": article.article_id,
         "title": article.title,
         "source": article.source,
-        "source_key": base.get("source_key", ""),
+        "source_key": outlet_key(article.source),
         "published": article.published or "",
-        "published_int": base.get("published_int", 0),
+        "published_int": date_number(article.published),
         "url": article.url,
         "keys": keys,
     }
