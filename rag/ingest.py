@@ -30,7 +30,7 @@ from rag.errors import ModelError, RagError, StoreError
 from rag.fetch import Fetcher, RobotsCache, fetch_policy, is_url, robots_path
 from rag.files import ReadFailure, expand_paths
 from rag.quotes.backfill import catch_up as catch_up_quotes
-from rag.quotes.extract import extract_quotes
+from rag.quotes.worker import Found, QuoteWorker, quotes_of
 from rag.readers import read_path
 from rag.readonly import is_read_only_error, read_only_refusal
 from rag.settings import Settings
@@ -184,14 +184,16 @@ def write_articles(
     started = time.perf_counter()
     report = IngestReport()
     pool = _pool(settings) if parallel else None
-    embedder = embedder or (None if pool else get_embedder(settings))
-    name = embedder.name if embedder else _embedder_name(settings, pool)
+    quoting = QuoteWorker() if pool else None  # forked before the pool starts threads
     try:
+        embedder = embedder or (None if pool else get_embedder(settings))
+        name = embedder.name if embedder else _embedder_name(settings, pool)
         with write_lock(settings):
             store = ChunkStore.open(settings, name, create=True)
             catch_up_quotes(store)  # a store from before the quote index gets its quotes
             base = _index_in_step(settings, store)
             run = _Run(settings, store, embedder, pool, report, force, batch, on_done)
+            run.quoting = quoting
             if pool is None:  # load the splitter now: the first batch must not wait for it
                 splitter(settings.chunk_size, settings.chunk_overlap)
             started_at = store.bump_revision()
@@ -211,6 +213,8 @@ def write_articles(
                 rows = (run.removed, run.rows, run.vocab)
                 _save_index(settings, store, base, started_at, completed, *rows)
     finally:
+        if quoting:
+            quoting.close()
         if pool:
             pool.shutdown(cancel_futures=True)
     report.seconds = time.perf_counter() - started
@@ -361,7 +365,7 @@ def _embedder_name(settings: Settings, pool: ProcessPoolExecutor | None) -> str:
 def prepare(
     articles: list[Article], prints: dict[str, str], settings: Settings, embedder: Embedder
 ) -> list[StoredArticle]:
-    """Chunk and embed articles, and find their quotes."""
+    """Chunk and embed articles (their quotes are found apart: ``rag.quotes.worker``)."""
     chunked = [(a, chunk_article(a, settings.chunk_size, settings.chunk_overlap)) for a in articles]
     chunked = [(a, cs) for a, cs in chunked if cs]
     texts = [embedding_text(a, c) for a, cs in chunked for c in cs]
@@ -379,7 +383,6 @@ def prepare(
                 chunks,
                 vectors[row : row + n],
                 tokens[row : row + n],
-                extract_quotes(article.article_id, article.text),
             )
         )
         row += n
@@ -413,9 +416,8 @@ class _Run:
         self.read: dict[str, tuple[str, str]] = {}  # id -> (content hash, path) read this run
         self.limit: int | None = None  # the most chunks one store write takes
         self.seen = 0
-        self.pending: tuple[Future[list[StoredArticle]], dict[str, str], list[Article]] | None = (
-            None
-        )
+        self.pending: _Pending | None = None
+        self.quoting: QuoteWorker | None = None  # finds the quotes beside the pool's worker
         self.removed: set[str] = set()
         self.rows: list[Row] = []
         self.vocab = Vocab()  # the rows' token ids: the strings are not kept (memory)
@@ -442,7 +444,7 @@ class _Run:
             return
         articles = list(self.batch.values())
         self.batch = {}
-        if self.pending is not None and {a.article_id for a in self.pending[2]} & {
+        if self.pending is not None and {a.article_id for a in self.pending.articles} & {
             a.article_id for a in articles
         }:
             self.drain()  # an id the worker is preparing: it must be stored before it is looked up
@@ -454,36 +456,45 @@ class _Run:
         todo_ids = {a.article_id for a in todo}
         self.report.unchanged.extend(a.article_id for a in articles if a.article_id not in todo_ids)
         todo = self._drop_duplicates(todo)
-        if self.pool is None:
+        if self.pool is None or self.quoting is None:
             assert self.embedder is not None
-            self._write(prepare(todo, prints, self.settings, self.embedder), stored)
+            items = prepare(todo, prints, self.settings, self.embedder)
+            self._write(items, stored, quotes_of(todo))
             self._done(articles)
             return
+        if self.pending is not None:  # its quotes first: the worker takes a batch at a time
+            self.pending = self.pending._replace(quotes=self.quoting.receive())
+        self.quoting.send(todo)
         future = self.pool.submit(_worker_prepare, todo, prints)
         self.drain()
-        self.pending = (future, stored, articles)
+        self.pending = _Pending(future, stored, articles)
 
     def drain(self) -> None:
         """Write the batch the worker has been preparing."""
         if self.pending is None:
             return
-        future, stored, articles = self.pending
+        future, stored, articles, quotes = self.pending
         self.pending = None
+        if quotes is None:
+            assert self.quoting is not None
+            quotes = self.quoting.receive()
         try:
             items = future.result()
         except RagError:
             raise
         except Exception as exc:
             raise ModelError(f"the embedding worker failed: {exc}") from exc
-        self._write(items, stored)
+        self._write(items, stored, quotes)
         self._done(articles)
 
     def _done(self, articles: list[Article]) -> None:
         if self.on_done:
             self.on_done(articles)
 
-    def _write(self, items: list[StoredArticle], stored: dict[str, str]) -> None:
+    def _write(self, items: list[StoredArticle], stored: dict[str, str], quotes: Found) -> None:
         items = self._drop_too_long(items)
+        for item in items:
+            item.quotes = quotes.get(item.article.article_id)
         replaced = [i.article.article_id for i in items if i.article.article_id in stored]
         self.removed.update(replaced)
         self.store.delete(replaced)
@@ -540,6 +551,15 @@ class _Run:
             self.seen_hashes[digest] = article.article_id
             kept.append(article)
         return kept
+
+
+class _Pending(NamedTuple):
+    """A batch the pool's worker is preparing, and its quotes once received."""
+
+    future: Future[list[StoredArticle]]
+    stored: dict[str, str]  # stored fingerprints of its articles
+    articles: list[Article]
+    quotes: Found | None = None
 
 
 def _rows(items: list[StoredArticle], vocab: Vocab) -> list[Row]:

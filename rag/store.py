@@ -29,8 +29,7 @@ if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
 
-    from rag.quotes.extract import Quote
-    from rag.quotes.index import QuoteIndex
+    from rag.quotes.index import QuoteIndex, QuoteRecord
     from rag.settings import Settings
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -97,7 +96,7 @@ class StoredArticle:
     chunks: list[Chunk]
     embeddings: np.ndarray
     tokens: list[list[str]] = field(default_factory=list)  # BM25 tokens per chunk
-    quotes: list[Quote] = field(default_factory=list)
+    quotes: QuoteRecord | None = None  # None: the article has no quotes
 
 
 def date_number(iso: str | None) -> int:
@@ -363,8 +362,8 @@ class ChunkStore:
             # (written again under the same ids when the article is); a replaced article's
             # old quotes went with its chunks (``delete``)
             quotes = self.quotes
-            written = [(i.article, i.quotes) for i in items]
-            self._call(lambda: quotes.write(written))
+            written = [i.quotes for i in items if i.quotes is not None]
+            self._call(lambda: quotes.write_records(written))
         limit = min(self._max_batch(), 5000)
         for item in items:
             if ids and len(ids) + len(item.chunks) > limit:

@@ -177,11 +177,14 @@ class QuoteIndex:
         self.collection = collection
 
     def write(self, articles: Sequence[tuple[Article, list[Quote]]]) -> None:
-        """Write the quotes of these articles, one record an article (a record left by an
-        interrupted write is overwritten; a replaced article's record went with its
-        chunks), and file them under their speakers' keys."""
+        """Write the quotes of these articles (``write_records``)."""
         found = (quote_record(article, quotes) for article, quotes in articles)
-        records = [r for r in found if r is not None]
+        self.write_records([r for r in found if r is not None])
+
+    def write_records(self, records: Sequence[QuoteRecord]) -> None:
+        """Write these article records, one an article with quotes (a record left by an
+        interrupted write is overwritten; a replaced article's record went with its
+        chunks), and file their quotes under their speakers' keys."""
         batch = uuid.uuid4().hex[:12]
         self._upsert(
             [f"{r.article_id}#quotes" for r in records],
