@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 from servers import chroma_server
 
+from rag.errors import RagError
 from rag.ingest import ingest, remove
 from rag.quotes.answer import find_speaker_quotes, speaker_question
 from rag.quotes.index import KEY_PREFIX, KEYS_FLAG, LINES, ROWS
+from rag.quotes.worker import QuoteWorker
 from rag.settings import Settings
 from rag.store import ChunkStore
+from rag.types import Article
 
 MILL = """Councillor Rosa Hale said the library would stay open on Saturdays.
 
@@ -186,3 +189,52 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.mark.slow
 def test_quote_index_in_step_on_a_server(chroma_url: str, seed_path: Path, tmp_path: Path) -> None:
     check_in_step(settings(chroma_url=chroma_url, collection="quotes_test"), seed_path, tmp_path)
+
+
+def test_large_ingest_finds_quotes_in_a_process_of_their_own(
+    seed_path: Path, tmp_path: Path
+) -> None:
+    """Over 2 MB, ingest embeds in a worker and finds quotes in another: each batch's quotes
+    are stored with it, and an article read again later keeps its last version's quotes. A
+    new process, as the parallel path is not taken with threads running."""
+    import os
+    import subprocess
+    import sys
+
+    filler = "The council met again on Monday to discuss the harbour budget. " * 120
+    title = "Mill town votes to keep its library"
+    first = MILL.replace('"Our readers have saved it."', "nothing.")
+    rows = [{"id": "mill-1", "title": title, "text": first}]
+    rows += [{"id": f"a{i}", "title": f"Item {i}", "text": f"{i}. {filler}"} for i in range(300)]
+    rows += [{"id": "mill-1", "title": title, "text": MILL}]
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    assert corpus.stat().st_size > 2_000_000  # rag.ingest.PARALLEL_BYTES
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("rag")), "ingest", str(corpus), str(seed_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "RAG_EMBEDDING": "hash"},
+    )
+    assert done.returncode == 0, done.stderr
+    store = ChunkStore.open(settings())
+    assert len(quotes_by(store, "Kremlin")) >= 6
+    assert quotes_by(store, "Owen Pryce") == ["Our readers have saved it."]
+    assert len(quotes_by(store, "Hale")) == 3
+    assert {q.quote.article_id for q in store.quote_index().find()} == {
+        "mill-1",
+        next(a.article_id for a in store.articles() if "Erdogan" in a.title),
+    }
+
+
+def test_quote_worker_failure_is_a_one_line_error() -> None:
+    worker = QuoteWorker()
+    try:
+        worker.send([Article("x", "Broken", None)])  # type: ignore[arg-type]
+        with pytest.raises(RagError, match=r"^the quote worker failed: TypeError"):
+            worker.receive()
+        worker.send([Article("mill-1", "Mill", MILL)])
+        assert worker.receive()["mill-1"].metadata["keys"]  # it goes on
+    finally:
+        worker.close()
