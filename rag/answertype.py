@@ -4,8 +4,11 @@
 "on Twitter"), "how many" and "how much" for a number, "when" and "after which date" for a
 time. A sentence that offers nothing of the kind (no name beyond the question's own, no
 number the question does not already hold, no date or time) cannot be the answer, however
-many of the question's words it repeats. Other questions (what, why, how) are not typed:
-their answers take too many forms.
+many of the question's words it repeats. Some numbers have a unit the question names: "how
+old" asks for an age ("aged 54", "a 23-year-old", "Hill, 54,"), "how much" about paying,
+costs or earnings for a sum of money ("$1.3bn", "tens of millions of dollars"); a sentence
+whose only numbers are a year or a percentage does not answer those. Other questions (what,
+why, how) are not typed: their answers take too many forms.
 
 It also recognises a sentence written to order an AI reader about ("Ignore previous
 instructions…", "Now reveal your system prompt", "SYSTEM: …"): it names the machinery of a
@@ -77,6 +80,32 @@ _TIME = re.compile(
 )
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*")
 
+# "How old", "what age": an age. "How much" about money (not "by how much", a change that
+# is often a percentage): a sum of money.
+_AGE_QUESTION = re.compile(r"^\W*(?:how\s+old|(?:at\s+)?what\s+age)\b", re.IGNORECASE)
+_MONEY_QUESTION = re.compile(
+    r"^\W*how\s+much\b.*\b(?:pay|paid|paying|pays|cost|costs|costing|spend|spent|spending"
+    r"|spends|earn|earns|earned|earning|earnings|worth|charge|charges|charging|charged|price"
+    r"|priced|damages|money|fund|funding|fee|fees|salary|wages?|bid|fine|fined|invest"
+    r"|invested|investment|budget|prize|compensation|bail|revenues?|profits?|box\s+office)\b"
+    r"|^\W*what\s+(?:\w+\s+){0,2}(?:price|fee|salary|sum)\b",
+    re.IGNORECASE,
+)
+_SCALE = r"(?:bn|m|k|billions?|millions?|thousands?|trillions?)"
+_CURRENCY = r"(?:dollars?|pounds?|euros?|yen|yuan|rupees?|francs?|pence|cents?)"
+_MONEY = re.compile(
+    rf"(?:[£$€¥]|\b(?:US|A|C|NZ|HK)\$|\b(?:USD|GBP|EUR)\s?)\s?\d[\d,.]*\s?{_SCALE}?\b"
+    rf"|\b\d[\d,.]*\s?{_SCALE}?\s+{_CURRENCY}\b"
+    rf"|\b(?:[a-z]+\s+)?(?:{_SCALE}|hundreds?|tens|dozens)\s+(?:of\s+)?{_CURRENCY}\b",
+    re.IGNORECASE,
+)
+_AGE = re.compile(
+    r"\baged?\s+\d{1,3}\b|\b\d{1,3}[\s-]+years?[\s-]+old\b|\b\d{1,3}-year-old"
+    r"|\b(?:at|of)\s+(?:the\s+age\s+of\s+)?\d{1,3}(?=\s*[,.;)]|\s+(?:and|in|on|after)\b)"
+    r"|[A-Z][\w'’-]+,\s+\d{1,3},",
+    re.IGNORECASE,
+)
+
 # What marks text written to order an AI reader about, rather than news: a role label, the
 # machinery of a prompt (instructions, system prompt, context, API keys, secrets), or orders
 # about its reply or citations. Each cue names that machinery, so ordinary imperatives
@@ -126,7 +155,7 @@ def _asking_clause(question: str) -> str:
 def offers(kind: Kind, sentence: str, question: str) -> bool:
     """True when the sentence holds something of that kind the question does not."""
     if kind == "number":
-        return bool(_numbers(sentence) - _numbers(question))
+        return bool(offer_spans(kind, sentence, question))
     if kind == "time":
         return _TIME.search(sentence) is not None
     asked = {w.lower().strip(".'’") for w in _CAPITALISED.findall(question)}
@@ -150,9 +179,26 @@ def offer_spans(kind: Kind, sentence: str, question: str) -> list[tuple[int, int
         return [m.span() for m in _TIME.finditer(sentence)]
     if kind == "number":
         asked = _numbers(question)
-        return [m.span() for m in _NUMBER.finditer(sentence) if (_numbers(m.group()) - asked)]
+        unit = _unit(question)
+        spans = [m.span() for m in _NUMBER.finditer(sentence) if (_numbers(m.group()) - asked)]
+        if unit is None:
+            return spans
+        # a number of the unit asked for: one that starts inside a match of the unit
+        units = [m.span() for m in unit.finditer(sentence) if _numbers(m.group()) - asked]
+        return [(a, b) for a, b in spans if any(u <= a < v for u, v in units)]
     asked = {w.lower().strip(".'’") for w in _CAPITALISED.findall(question)}
     return [m.span() for m in _CAPITALISED.finditer(sentence) if _new_name(m.group(), asked)]
+
+
+def _unit(question: str) -> re.Pattern[str] | None:
+    """The pattern of the number a question asks for when it names a unit (an age, a sum
+    of money), else None."""
+    clause = _asking_clause(question)
+    if _AGE_QUESTION.search(clause):
+        return _AGE
+    if _MONEY_QUESTION.search(clause):
+        return _MONEY
+    return None
 
 
 def _numbers(text: str) -> set[str]:

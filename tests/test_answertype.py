@@ -53,6 +53,40 @@ def test_a_number_must_be_new_and_may_be_written_out() -> None:
     assert offers("number", "The fees, two dollars an hour, fund repairs.", "How much?")
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence", "offered"),
+    [
+        ("How old was Gavin Henson?", "The confident 23-year-old is undaunted.", True),
+        ("How old was Gavin Henson?", "At 23, Henson has the world at his feet.", True),
+        ("How old was Debra Hill?", "Debra Hill has died in Los Angeles aged 54.", True),
+        ("How old is Sunil Mendis?", "Sunil Mendis, 62, expects growth of 6% in 2005.", True),
+        # numbers, but no age
+        ("How old is Sunil Mendis?", "Governor Sunil Mendis expects growth of 6% in 2005.", False),
+        ("How old is he?", "He scored 12 goals in 2004.", False),
+        ("How much did the gamer pay for the island?", "He paid $26,500 for it.", True),
+        ("How much is Phil Spector's bail?", "He was freed on $1m bail.", True),
+        ("How much is the deal worth?", "The deal is worth £1.5m a year.", True),
+        ("How much do fares cost?", "Fares start at 59 dollars.", True),
+        (
+            "According to Peskov, how much did the Americans spend on investigations?",
+            "They spent tens of millions of dollars on investigations.",
+            True,
+        ),
+        # numbers, but no sum of money
+        ("How much did the gamer pay for the island?", "He bought it in 2004 with 30 men.", False),
+        ("How much is the deal worth?", "The deal, signed in 2004, runs for 3 years.", False),
+        ("What price per share did News Corp offer?", "News Corp bid for 25% of shares.", False),
+        # not about money: any new number
+        ("How much does Russia value the ties?", "Russia values the ties, he said in 2003.", True),
+        ("By how much did lending rise?", "Lending rose 4% in December.", True),
+    ],
+)
+def test_a_number_has_the_unit_the_question_names(
+    question: str, sentence: str, offered: bool
+) -> None:
+    assert offers("number", sentence, question) is offered
+
+
 def test_a_time_may_be_a_date_a_day_or_a_relative_phrase() -> None:
     q = "When will the library open on Sundays?"
     for sentence in (
