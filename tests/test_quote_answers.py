@@ -73,7 +73,7 @@ def test_what_did_the_kremlin_say_gives_peskov_verbatim_and_cited(seeded: str) -
     assert len(lines) >= 6
     text = ChunkStore.open(Settings.load()).article_text(seeded)
     for line in lines:
-        assert line.startswith("Dmitry Peskov")
+        assert line.startswith(("Dmitry Peskov", "According to Dmitry Peskov, "))
         for quoted in re.findall(r'"([^"]+)"', line):
             assert quoted in text  # verbatim
     for citation in out["citations"]:
@@ -85,6 +85,26 @@ def test_what_did_the_kremlin_say_gives_peskov_verbatim_and_cited(seeded: str) -
     for said in ("values bilateral relations", "should recall what the Americans have done",
                  "tens of millions of dollars", "there is no interference"):  # fmt: skip
         assert said in answer
+
+
+def test_a_partial_quote_keeps_the_words_its_clause_gives_it(seeded: str) -> None:
+    """'according to the spokesman, Russia "very, very much values ..."' is not rendered as
+    if Peskov had said 'very, very much values ...' on its own."""
+    answer = ask_json("What did the Kremlin say?")["answer"]
+    assert 'According to Dmitry Peskov, Russia "very, very much values bilateral' in answer
+    assert 'According to Dmitry Peskov, Kilicdaroglu "should recall what the Americans' in answer
+    assert 'said: "very, very much' not in answer
+
+
+def test_a_partial_quote_after_its_cue_verb_reads_from_the_verb(tmp_path: Path) -> None:
+    article = tmp_path / "plan.txt"
+    article.write_text(
+        "Harbour plan criticised\n\n"
+        'The opposition leader, Rosa Hale, called the harbour plan "a costly farce" on Monday.\n'
+    )
+    assert runner.invoke(app, ["ingest", str(article)]).exit_code == 0
+    answer = ask_json("What did Rosa Hale say?")["answer"]
+    assert 'Rosa Hale (opposition leader) called the harbour plan "a costly farce" [1]' in answer
 
 
 def test_what_did_lavrov_say_gives_lavrov(seeded: str) -> None:

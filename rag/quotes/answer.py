@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from rag.types import Answer, Passage
 
 MAX_QUOTES = 20  # quotes in one answer
+LEAD_WORDS = 12  # the most words of narration shown before a partial quote
 # articles whose quotes are read for one question in a collection without speaker key
 # records (made before them): bounds that slow lookup for a prolific speaker. With key
 # records every quote of the speaker is ranked and only the kept ones' articles are read
@@ -209,7 +210,14 @@ def quote_answer(quotes: list[StoredQuote]) -> str:
             name = f"{name} ({quote.descriptors[0]})"
             described.add(quote.speaker)
         text = " ".join(quote.text.split())
-        if quote.kind == "direct":
+        lead = _lead(q)
+        if quote.kind == "direct" and lead and quote.cue == "according to":
+            lines.append(f'According to {name}, {lead} "{text}" [{n}]')
+        elif quote.kind == "direct" and lead and (said := _from_cue(lead, quote.cue)):
+            lines.append(f'{name} {said} "{text}" [{n}]')
+        elif quote.kind == "direct" and lead:
+            lines.append(f'{name} {_direct_cue(quote.cue)}: {lead} "{text}" [{n}]')
+        elif quote.kind == "direct":
             lines.append(f'{name} {_direct_cue(quote.cue)}: "{text}" [{n}]')
         elif quote.cue == "according to":
             lines.append(f"According to {name}, {text} [{n}]")
@@ -217,6 +225,32 @@ def quote_answer(quotes: list[StoredQuote]) -> str:
             that = "" if quote.cue in OBJECT_VERBS else " that"
             lines.append(f"{name} {quote.cue}{that} {text} [{n}]")
     return "\n".join(lines)
+
+
+def _lead(q: StoredQuote) -> str:
+    """The words before a partial quote in its clause ("Russia" in 'according to the
+    spokesman, Russia "very, very much values ..."'); "" when the quote opens its sentence,
+    follows a colon or a comma, or its clause is long or holds another quote."""
+    if q.quote.kind != "direct" or not q.context:
+        return ""
+    before = q.context[: max(0, q.quote.start - q.quote.context_start)].rstrip()
+    before = before.removesuffix('"').rstrip()
+    if not before or before[-1] in ":,—-(":
+        return ""
+    clause = " ".join(before.rsplit(", ", 1)[-1].split())
+    if '"' in clause or len(clause.split()) > LEAD_WORDS:
+        return ""
+    return clause
+
+
+def _from_cue(lead: str, cue: str) -> str:
+    """The lead from its cue verb on ("called the plan" in "Hale called the plan"), or ""."""
+    words = lead.split()
+    cue_words = cue.split()
+    for i in range(len(words) - len(cue_words), -1, -1):
+        if [w.lower() for w in words[i : i + len(cue_words)]] == cue_words:
+            return " ".join(words[i:])
+    return ""
 
 
 def _direct_cue(cue: str) -> str:
