@@ -58,7 +58,8 @@ def page_authors(
             if isinstance(author, Mapping):
                 kind = str(author.get("@type", ""))
                 target = credited if _ORGANISATION_TYPE.search(kind) else people
-                target.extend(split_names(str(author.get("name") or "")))
+                for name in _as_list(author.get("name")):
+                    target.extend(split_names(name) if isinstance(name, str) else [])
             elif isinstance(author, str):
                 people.extend(split_names(author))
     for key in AUTHOR_METAS:

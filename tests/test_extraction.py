@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from rag.bylines import copyright_holder, split_names
+from rag.bylines import copyright_holder, page_authors, split_names
 from rag.clean import clean_article_text, unwrap_layout_table
 from rag.files import ReadFailure
 from rag.htmlpage import repair_mojibake, strip_site
@@ -228,6 +228,16 @@ def test_the_publisher_is_not_an_author_beside_a_person() -> None:
         "until the end of the month.</p></article></body></html>"
     )
     assert html_article(page, path="p").authors == ['Amanda "Tania" Tan']
+
+
+def test_page_authors_reads_odd_json_ld_and_keeps_an_organisation_alone() -> None:
+    ld = [
+        {"@type": "BreadcrumbList", "author": "Not An Author"},
+        {"@type": ["NewsArticle"], "author": [{"name": ["Jo Bloggs", 7]}, {"name": None}, 3]},
+    ]
+    assert page_authors(ld, {"author": "Harbour Wire"}, ["Harbour Wire"]) == ["Jo Bloggs"]
+    only = [{"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Harbour Wire"}}]
+    assert page_authors(only, {}, ["Harbour Wire"]) == ["Harbour Wire"]
 
 
 @pytest.mark.parametrize(
