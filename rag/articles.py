@@ -104,6 +104,17 @@ def url_host(url: str) -> str:
 _SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "news"}
 
 
+def date_number(iso: str | None) -> int:
+    """YYYYMMDD as an integer (0 when unknown) so Chroma can range-filter dates."""
+    if not iso:
+        return 0
+    try:
+        d = date.fromisoformat(iso[:10])
+    except ValueError:
+        return 0
+    return d.year * 10000 + d.month * 100 + d.day
+
+
 def outlet_key(outlet: str) -> str:
     """How an outlet name or host is stored and compared: lowercase, single spaces, no ``www.``."""
     return " ".join(outlet.lower().split()).removeprefix("www.")

@@ -12,13 +12,12 @@ import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlparse
 
 import numpy as np
 
-from rag.articles import outlet_key
+from rag.articles import date_number, outlet_key
 from rag.errors import EmbeddingMismatchError, StoreError
 from rag.readonly import is_read_only_error, read_only_refusal, snapshot, writable
 from rag.types import Article, Chunk, Passage
@@ -97,17 +96,6 @@ class StoredArticle:
     embeddings: np.ndarray
     tokens: list[list[str]] = field(default_factory=list)  # BM25 tokens per chunk
     quotes: QuoteRecord | None = None  # None: the article has no quotes
-
-
-def date_number(iso: str | None) -> int:
-    """YYYYMMDD as an integer (0 when unknown) so Chroma can range-filter dates."""
-    if not iso:
-        return 0
-    try:
-        d = date.fromisoformat(iso[:10])
-    except ValueError:
-        return 0
-    return d.year * 10000 + d.month * 100 + d.day
 
 
 def _client(settings: Settings, *, write: bool = True) -> tuple[ClientAPI, bool]:

@@ -39,9 +39,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from rag.articles import outlet_key, same_outlet
+from rag.articles import date_number, outlet_key, same_outlet
 from rag.quotes.extract import Quote
-from rag.store import date_number
 from rag.text import STOPWORDS
 
 if TYPE_CHECKING:
