@@ -94,8 +94,8 @@ def extractive_answerer(searcher: Searcher) -> ExtractiveAnswerer:
 class LLMAnswerer:
     """A chat model prompted with numbered, delimited sources. With ``focus``, the model
     reads only the ``sentences`` best sentences for the question (by the extractive
-    answerer's sentence model), each source keeping its number: a small local model answers
-    a shorter prompt sooner and is less often drawn to a sentence that only shares words."""
+    answerer's sentence model), each source keeping its number: on a CPU, reading the prompt
+    is most of a local model's time (README, Local models)."""
 
     model: ChatModel
     focus: ExtractiveAnswerer | None = None
