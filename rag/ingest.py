@@ -29,6 +29,7 @@ from rag.embeddings import Embedder, get_embedder
 from rag.errors import ModelError, RagError, StoreError
 from rag.fetch import Fetcher, RobotsCache, fetch_policy, is_url, robots_path
 from rag.files import ReadFailure, expand_paths
+from rag.processes import follow_parent
 from rag.quotes.backfill import catch_up as catch_up_quotes
 from rag.quotes.worker import Found, QuoteWorker, quotes_of
 from rag.readers import read_path
@@ -330,16 +331,9 @@ def _pool(settings: Settings) -> ProcessPoolExecutor | None:
 
 def _worker_init(settings: Settings, parent: int) -> None:
     global _worker_embedder, _worker_settings
-    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    follow_parent(parent)
     _worker_settings = settings
     _worker_embedder = get_embedder(settings)
-
-
-def _exit_with(parent: int) -> None:
-    """End the worker when the ingest process is gone (a SIGKILL runs no cleanup)."""
-    while os.getppid() == parent:
-        time.sleep(0.2)
-    os._exit(1)
 
 
 def _worker_name() -> str:

@@ -16,11 +16,10 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import threading
-import time
 from typing import TYPE_CHECKING
 
 from rag.errors import RagError
+from rag.processes import follow_parent
 from rag.quotes.extract import extract_quotes
 from rag.quotes.index import QuoteRecord, quote_record
 
@@ -90,17 +89,10 @@ class QuoteWorker:
 
 
 def _serve(conn: Connection, parent: int) -> None:
-    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    follow_parent(parent)
     while (articles := conn.recv()) is not None:
         try:
             reply: Found | str = quotes_of(articles)
         except Exception as exc:  # reported to the caller, which raises it
             reply = f"{type(exc).__name__}: {exc}"
         conn.send(reply)
-
-
-def _exit_with(parent: int) -> None:
-    """End the worker when the ingest process is gone (a SIGKILL runs no cleanup)."""
-    while os.getppid() == parent:
-        time.sleep(0.2)
-    os._exit(1)
