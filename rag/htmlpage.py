@@ -283,6 +283,27 @@ _NOT_SHOWN = {"script", "style", "noscript", "template", "title", "head", "meta"
 _MOST = 0.5  # a container holding this share of the page's text is never furniture
 
 
+_PREFORMATTED = {"pre", "textarea", "code", "listing", "plaintext", "xmp"}
+_SOURCE_BREAK = re.compile(r"[ \t\f\r]*\n\s*")
+
+
+def collapse_source_breaks(page: HtmlElement) -> None:
+    """Line breaks in the page's source are spaces, as a browser shows them.
+
+    A page whose paragraphs are wrapped in its HTML ("won the\\nAfrica Movie Academy Award")
+    would otherwise come out of the extraction with a paragraph break at each wrap, and the
+    sentences split there. Preformatted text keeps its lines; ``<br>`` still breaks a line.
+    """
+    kept = {inner for element in page.iter(*_PREFORMATTED, *_NOT_SHOWN) for inner in element.iter()}
+    for element in page.iter():
+        shown = isinstance(element.tag, str) and element not in kept  # not a comment either
+        if shown and element.text and "\n" in element.text:
+            element.text = _SOURCE_BREAK.sub(" ", element.text)
+        parent = element.getparent()
+        if parent not in kept and element.tail and "\n" in element.tail:
+            element.tail = _SOURCE_BREAK.sub(" ", element.tail)
+
+
 def prune(page: HtmlElement) -> int:
     """Remove furniture containers from the tree; how many were removed."""
     body = page.find("body")

@@ -36,7 +36,13 @@ from rag.files import (
     read_text,
     unsupported,
 )
-from rag.htmlpage import PageFacts, prune, repair_mojibake, standfirst
+from rag.htmlpage import (
+    PageFacts,
+    collapse_source_breaks,
+    prune,
+    repair_mojibake,
+    standfirst,
+)
 from rag.types import Article, Scalar
 
 # --- the entry point -------------------------------------------------------------------------
@@ -277,6 +283,7 @@ def html_article(
     if page is None:
         raise Unreadable("no article text found in the HTML")
     facts = PageFacts.read(page)
+    collapse_source_breaks(page)
     prune(page)
     doc = _extract(page, url, tables=True)
     body = doc.text if doc else None

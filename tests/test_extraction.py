@@ -204,6 +204,45 @@ def test_a_closing_line_that_introduces_nothing_is_dropped() -> None:
     assert text.endswith("fans praised online.")
 
 
+def test_lines_wrapped_in_the_source_are_one_paragraph_and_br_still_breaks() -> None:
+    """A page that wraps its paragraphs in the HTML (LinkNaija's does) reads as a browser shows
+    it: the wraps are spaces, so the sentence is not cut at each one."""
+    page = (
+        "<html><head><title>Actress shares new photos</title></head><body><article>\n"
+        "<div><span>Veteran actress Kate Adebayo, who in 2008 won the\n"
+        "Africa Movie Academy Award for Best Actress, has taken\n"
+        " to her Instagram page to share new photos of herself.</span></div>\n"
+        "<div><span>She flaunted a hand bag in the colours of the national\n"
+        "flag at the gala, where she was one of the guests of honour.</span></div>\n"
+        "<p>Tickets sold out in an hour.<br>The gala raised 2 million naira for charity"
+        " and will return next year, the organisers said.</p>\n"
+        "</article></body></html>"
+    )
+    paragraphs = html_article(page, path="wrapped").text.split("\n\n")
+    assert paragraphs[0] == (
+        "Veteran actress Kate Adebayo, who in 2008 won the Africa Movie Academy Award for Best "
+        "Actress, has taken to her Instagram page to share new photos of herself."
+    )
+    assert paragraphs[1].startswith("She flaunted a hand bag in the colours of the national flag")
+    assert "Tickets sold out in an hour." in paragraphs
+    assert paragraphs[-1].startswith("The gala raised")
+
+
+def test_preformatted_text_keeps_its_lines() -> None:
+    from lxml.html import fromstring
+
+    from rag.htmlpage import collapse_source_breaks
+
+    page = fromstring(
+        "<html><body><p>one\ntwo</p><pre>line one\nline two</pre>"
+        "<script>var a = 1;\nvar b = 2;</script></body></html>"
+    )
+    collapse_source_breaks(page)
+    assert page.find(".//p").text == "one two"
+    assert page.find(".//pre").text == "line one\nline two"
+    assert page.find(".//script").text == "var a = 1;\nvar b = 2;"
+
+
 def test_authors_are_written_as_the_page_writes_them_without_the_outlet() -> None:
     assert _read("cnn_article").authors == [
         "Dana A. Ford",
