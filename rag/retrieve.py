@@ -49,7 +49,9 @@ class Filters:
         return ", ".join(parts) or "none"
 
 
-FEATURES = ("bm25", "dense", "rrf", "rare", "rarest", "title", "date", "bm25_lead", "dense_lead")
+FEATURES = (
+    "bm25", "dense", "rrf", "rare", "rarest", "title", "date", "bm25_lead", "dense_lead", "article",
+)  # fmt: skip
 
 
 @dataclass
@@ -64,13 +66,14 @@ class Tuning:
 
     bm25: float = 1
     dense: float = 0.75
-    rrf: float = 0.3
-    rare: float = 0.05
-    rarest: float = 0.1
+    rrf: float = 0.05
+    rare: float = 0.0
+    rarest: float = 0.2
     title: float = 0.75
     date: float = 1
     bm25_lead: float = 0.5
-    dense_lead: float = 0.75
+    dense_lead: float = 2.0
+    article: float = 2.0
     date_scale_days: float = 30.0
     window_bonus: float = 0.3  # in units of the prior of an article published today
     future_penalty: float = 3.0
@@ -278,19 +281,23 @@ def _spread(values: np.ndarray) -> np.ndarray:
     return (values - low) / (high - low)
 
 
+_LEXICAL = ("bm25", "rare", "rarest", "title", "article")
+
+
 def _lexical_features(
     index: BM25Index, question: str, rows: np.ndarray, passages: list[Passage]
 ) -> dict[str, np.ndarray]:
     """BM25 (relative to the best candidate), the idf-weighted share of the question's terms
-    a chunk holds, whether it holds the rarest one, and the share its headline holds."""
+    a chunk holds, whether it holds the rarest one, the share its headline holds, and the
+    share its whole article holds over its candidate chunks and headline."""
     n = len(passages)
     if not n:
-        return {name: np.zeros(0) for name in ("bm25", "rare", "rarest", "title")}
+        return {name: np.zeros(0) for name in _LEXICAL}
     known = rows >= 0
     terms = index.term_scores(question, np.where(known, rows, 0))
     scores = terms.scores * known  # rows the index lacks score nothing
     if not terms.tokens:
-        return {name: np.zeros(n) for name in ("bm25", "rare", "rarest", "title")}
+        return {name: np.zeros(n) for name in _LEXICAL}
     total = scores.sum(axis=0)
     best = float(total.max())
     present = scores > 0
@@ -300,9 +307,17 @@ def _lexical_features(
     in_title = np.array(
         [[token in title_tokens[p.title] for p in passages] for token in terms.tokens]
     )
+    # the question's terms the whole article holds, in any of its candidate chunks or its
+    # headline: a question whose terms the article spreads over several passages
+    articles = [p.article_id for p in passages]
+    held: dict[str, np.ndarray] = {}
+    for j, article in enumerate(articles):
+        column = present[:, j] | in_title[:, j]
+        held[article] = held[article] | column if article in held else column
     return {
         "bm25": total / best if best > 0 else np.zeros(n),
         "rare": share @ present,
+        "article": np.array([share @ held[a] for a in articles]),
         "rarest": present[int(np.argmax(terms.idf))].astype(float),
         "title": share @ in_title,
     }

@@ -148,6 +148,35 @@ def test_fusion_keeps_a_document_only_bm25_finds_on_a_rare_name(tmp_path: Path) 
     assert result.top[0].article_id == "decisive"
 
 
+def test_an_article_holding_the_question_across_its_passages_scores_that_on_each(
+    tmp_path: Path,
+) -> None:
+    """The ``article`` feature: the share of the question's terms the article holds in any of
+    its candidate passages (or its headline), the same on each of them; a passage holding
+    only part of the question still scores the whole article's share there."""
+    filler = " ".join(
+        f"Paragraph {n} describes the harbour, its cranes and the weather that week."
+        for n in range(80)
+    )
+    split = _record(
+        "split",
+        "Harbour news",
+        "Dmitry Zorbanek spoke at the harbour on Friday.\n\n"
+        f"{filler}\n\nThe turbine contract was signed after months of talks.",
+    )
+    other = _record("other", "Wind farm", "A turbine contract was discussed in the town hall.")
+    searcher = _ingest(tmp_path, [split, other])
+    got = searcher.candidates("Zorbanek turbine contract", as_of=AS_OF)
+    column = got.features[:, FEATURES.index("article")]
+    rare = got.features[:, FEATURES.index("rare")]
+    mine = [i for i, p in enumerate(got.passages) if p.article_id == "split"]
+    assert len(mine) >= 2  # the article is read in more than one passage
+    assert {round(float(column[i]), 6) for i in mine} == {1.0}
+    assert any(rare[i] < 1.0 for i in mine)  # no one passage holds the whole question
+    (theirs,) = [i for i, p in enumerate(got.passages) if p.article_id == "other"]
+    assert column[theirs] == pytest.approx(rare[theirs]) and column[theirs] < 1.0
+
+
 def test_fusion_weights_are_the_recorded_fit() -> None:
     record = json.loads((ROOT / "bench" / "fusion-fit.json").read_text(encoding="utf-8"))
     assert record["weights"] == dict(zip(FEATURES, Tuning().weights().tolist(), strict=True))
