@@ -9,7 +9,7 @@ retrieval rank, and the embedding similarity of sentence and question. The best 
 sentences are the answer, verbatim and cited. A second learned model decides from the
 question-level signals whether the passages answer the question at all, and refuses when
 they do not. A sentence written to order an AI reader about (``answertype.is_instruction``)
-is never an answer.
+is never an answer, nor is a question (a news quiz asks the reader's very question).
 
 "What did X say" questions gather the sentences that attribute speech to X; a quote index
 can take that over through the ``statements`` seam.
@@ -58,6 +58,8 @@ _SPEECH = re.compile(
 )
 
 
+# a sentence that asks: ends with "?" (inside closing quotes or brackets too)
+_QUESTION_END = re.compile(r"\?[\"'”’)\]]*\s*$")
 _CAPITALISED_WORD = re.compile(r"\b[A-Z][\w'’-]*")
 _NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+")
 
@@ -174,8 +176,10 @@ class ExtractiveAnswerer:
             previous: frozenset[str] = frozenset()
             for start, end in sentence_spans(passage.text):
                 text = passage.text[start:end]
-                if is_instruction(text) or MARKER.search(text):
-                    continue  # orders to an AI, or forged citation markers: read on past them
+                if is_instruction(text) or MARKER.search(text) or _QUESTION_END.search(text):
+                    # orders to an AI, forged citation markers, or a question (a quiz page
+                    # asks the very question): none is an answer, read on past them
+                    continue
                 words = key_terms(text)
                 found = frozenset(set(words) & weights.keys())
                 context = previous - found

@@ -75,6 +75,29 @@ def test_sentences_are_quoted_whole_and_cited() -> None:
     assert "Shares in the company dropped 14.87% to $8.20 in New York trading." in answer
 
 
+def test_a_question_in_the_articles_is_never_the_answer() -> None:
+    """A news quiz asks the reader's very question; the article that answers it comes second."""
+    question = "Which English county were the Knights Templar graves found in?"
+    shown = passages(
+        [
+            (
+                "The week's news quiz",
+                "1. Which English county were the Knights Templar graves found in? "
+                "2. Which team won the cup on Saturday?",
+            ),
+            (
+                "Templar graves rediscovered",
+                "Graves believed to belong to Knights Templar were found in a church in "
+                "Staffordshire, archaeologists said on Monday.",
+            ),
+        ]
+    )
+    reading = answering(shown).read(question, shown)
+    assert all(not c.text.rstrip().endswith("?") for c in reading.candidates)
+    answer = answering(shown).answer(question, shown, REFUSAL)
+    assert "Staffordshire" in answer and "[2]" in answer, answer
+
+
 def test_what_did_x_say_gathers_the_sentences_attributed_to_x() -> None:
     shown = passages(
         [
