@@ -1,10 +1,11 @@
 """Answer types: what kind of answer a question asks for, and whether a sentence offers one.
 
 "Who" and "which company" ask for a name, "where" for a place (a name too: "in Leeds",
-"on Twitter"), "how many" and "how much" for a number, "when" and "after which date" for a
-time. A sentence that offers nothing of the kind (no name beyond the question's own, no
-number the question does not already hold, no date or time) cannot be the answer, however
-many of the question's words it repeats. Some numbers have a unit the question names: "how
+"on Twitter"), "how many" and "how much" for a number (not "how much does X value Y", which
+asks how strongly), "when" and "after which date" for a time. A sentence that offers
+nothing of the kind (no name beyond the question's own, no number the question does not
+already hold, no date or time) cannot be the answer, however many of the question's words
+it repeats. Some numbers have a unit the question names: "how
 old" asks for an age ("aged 54", "a 23-year-old", "Hill, 54,"), "how much" about paying,
 costs or earnings for a sum of money ("$1.3bn", "tens of millions of dollars"); a sentence
 whose only numbers are a year or a percentage does not answer those. Other questions (what,
@@ -125,6 +126,16 @@ _INSTRUCTION = re.compile(
 )
 
 
+# "How much does Russia value ...?" asks how strongly, not how many: the answer is words
+# ("very, very much"), not a number.
+_DEGREE_QUESTION = re.compile(
+    r"^\W*how\s+much\s+(?:do|does|did|will|would|can|could|should)\s+(?:[\w'’-]+\s+){1,4}?"
+    r"(?:value|like|love|hate|care|trust|want|matter|enjoy|appreciate|respect|fear|miss"
+    r"|admire|know|understand|believe|support|regret|worry|mind|dislike|prefer)\b",
+    re.IGNORECASE,
+)
+
+
 def expected_kind(question: str) -> Kind | None:
     """The kind of answer a question asks for, or None when it is not typed. A question
     that opens with a clause of its own ("According to Peskov, how much ...", "The House
@@ -136,7 +147,7 @@ def expected_kind(question: str) -> Kind | None:
         return "name"
     if _PLACE_QUESTION.search(clause):
         return "place"
-    if _NUMBER_QUESTION.search(clause):
+    if _NUMBER_QUESTION.search(clause) and not _DEGREE_QUESTION.search(clause):
         return "number"
     return None
 

@@ -29,6 +29,10 @@ from rag.answertype import expected_kind, is_instruction, offers
         ("According to Peskov, speaking on Friday, how much did the Americans spend?", "number"),
         ("The House was stuck this week. Which Republican lost the votes?", "name"),
         ("What did Peskov say, when asked about the vote?", None),
+        ("How much does the council value the old library?", None),  # how strongly
+        ("How much do residents trust the new mayor?", None),
+        ("How much does the ferry charge for a car?", "number"),
+        ("How much did the shares fall?", "number"),
     ],
 )
 def test_expected_kind(question: str, kind: str | None) -> None:
