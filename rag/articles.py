@@ -67,6 +67,11 @@ def _one_line(text: str) -> str:
     return " ".join(normalize_text(text).split())
 
 
+# The id of an article that has neither an id of its own nor a URL: derived from its text, so
+# an edited file's article gets a new one (ingest replaces the file's earlier version).
+TEXT_ID = "txt-"
+
+
 def _article_id(record_id: Any, url: str, text: str) -> str:
     """The record's own id, else one derived from the canonical URL, else from the text."""
     if record_id is not None and not isinstance(record_id, dict | list):
@@ -75,7 +80,7 @@ def _article_id(record_id: Any, url: str, text: str) -> str:
             return own
     if url:
         return "url-" + hashlib.sha1(canonical_url(url).encode("utf-8")).hexdigest()[:16]
-    return "txt-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+    return TEXT_ID + hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
 def canonical_url(url: str) -> str:

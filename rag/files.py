@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 FORMATS = ("txt", "md", "html", "json", "jsonl")
+ONE_ARTICLE_FORMATS = ("txt", "md", "html")  # a file of these is one article
 EXTENSIONS = {
     ".txt": "txt",
     ".text": "txt",

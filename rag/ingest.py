@@ -1,7 +1,8 @@
 """Ingestion: read, clean, deduplicate, chunk, embed and store articles, incrementally.
 
 Unchanged articles (same fingerprint) are skipped, changed ones have their old chunks
-replaced, exact duplicates under another id are reported and skipped. Only one ingest
+replaced (an edited text, Markdown or HTML file known only by its text replaces what was
+stored from its path), exact duplicates under another id are reported and skipped. Only one ingest
 writes to a collection at a time (a lock file), and each Chroma write holds whole
 articles, so an interrupted run leaves every article complete or absent.
 """
@@ -22,13 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from rag.articles import outlet_key
+from rag.articles import TEXT_ID, outlet_key
 from rag.bm25 import BM25Index, Row, Vocab, chunk_text, index_dir, tokenize_words
 from rag.chunking import chunk_article, count_tokens, embedding_text, splitter
 from rag.embeddings import Embedder, get_embedder
 from rag.errors import ModelError, RagError, StoreError
 from rag.fetch import Fetcher, RobotsCache, fetch_policy, is_url, robots_path
-from rag.files import ReadFailure, expand_paths
+from rag.files import ONE_ARTICLE_FORMATS, ReadFailure, expand_paths, format_for
 from rag.processes import follow_parent
 from rag.quotes.backfill import catch_up as catch_up_quotes
 from rag.quotes.worker import Found, QuoteWorker, quotes_of
@@ -265,6 +266,8 @@ def _read_files(
     files: list[Path], fmt: str | None, run: _Run, total: int, progress: Progress | None
 ) -> Iterator[Article | ReadFailure]:
     for done, path in enumerate(files, 1):
+        if (fmt or format_for(path)) in ONE_ARTICLE_FORMATS:
+            run.whole_files.add(str(path))
         for item in read_path(path, fmt):
             yield item
             if progress and run.seen % 64 == 0:
@@ -413,6 +416,7 @@ class _Run:
         self.pending: _Pending | None = None
         self.quoting: QuoteWorker | None = None  # finds the quotes beside the pool's worker
         self.removed: set[str] = set()
+        self.whole_files: set[str] = set()  # paths of files that are one article each
         self.rows: list[Row] = []
         self.vocab = Vocab()  # the rows' token ids: the strings are not kept (memory)
 
@@ -450,10 +454,11 @@ class _Run:
         todo_ids = {a.article_id for a in todo}
         self.report.unchanged.extend(a.article_id for a in articles if a.article_id not in todo_ids)
         todo = self._drop_duplicates(todo)
+        earlier = self._earlier_versions(todo)
         if self.pool is None or self.quoting is None:
             assert self.embedder is not None
             items = prepare(todo, prints, self.settings, self.embedder)
-            self._write(items, stored, quotes_of(todo))
+            self._write(items, stored, quotes_of(todo), earlier)
             self._done(articles)
             return
         if self.pending is not None:  # its quotes first: the worker takes a batch at a time
@@ -461,13 +466,13 @@ class _Run:
         self.quoting.send(todo)
         future = self.pool.submit(_worker_prepare, todo, prints)
         self.drain()
-        self.pending = _Pending(future, stored, articles)
+        self.pending = _Pending(future, stored, articles, earlier)
 
     def drain(self) -> None:
         """Write the batch the worker has been preparing."""
         if self.pending is None:
             return
-        future, stored, articles, quotes = self.pending
+        future, stored, articles, earlier, quotes = self.pending
         self.pending = None
         if quotes is None:
             assert self.quoting is not None
@@ -478,26 +483,53 @@ class _Run:
             raise
         except Exception as exc:
             raise ModelError(f"the embedding worker failed: {exc}") from exc
-        self._write(items, stored, quotes)
+        self._write(items, stored, quotes, earlier)
         self._done(articles)
 
     def _done(self, articles: list[Article]) -> None:
         if self.on_done:
             self.on_done(articles)
 
-    def _write(self, items: list[StoredArticle], stored: dict[str, str], quotes: Found) -> None:
+    def _write(
+        self,
+        items: list[StoredArticle],
+        stored: dict[str, str],
+        quotes: Found,
+        earlier: dict[str, list[str]],
+    ) -> None:
         items = self._drop_too_long(items)
         for item in items:
             item.quotes = quotes.get(item.article.article_id)
         replaced = [i.article.article_id for i in items if i.article.article_id in stored]
+        replaced += [old for i in items for old in earlier.get(i.article.article_id, [])]
         self.removed.update(replaced)
         self.store.delete(replaced)
         self.store.write(items)
         self.rows.extend(_rows(items, self.vocab))
         for item in items:
             aid = item.article.article_id
-            (self.report.updated if aid in stored else self.report.added).append(aid)
+            updated = aid in stored or aid in earlier
+            (self.report.updated if updated else self.report.added).append(aid)
             self.report.chunks += len(item.chunks)
+
+    def _earlier_versions(self, articles: list[Article]) -> dict[str, list[str]]:
+        """new id -> the ids of the earlier versions of an edited file, to be replaced: a
+        one-article file (text, Markdown, HTML) with neither an id of its own nor a URL has
+        an id derived from its text, so an edit gives it a new one; what was stored from the
+        same path under such an id is the file before the edit."""
+        by_path = {
+            a.path: a.article_id
+            for a in articles
+            if a.path in self.whole_files and a.article_id.startswith(TEXT_ID)
+        }
+        earlier: dict[str, list[str]] = {}
+        if not by_path:
+            return earlier
+        for path, old in self.store.by_path(list(by_path)):
+            new = by_path[path]
+            if old != new and old.startswith(TEXT_ID) and old not in self.read:
+                earlier.setdefault(new, []).append(old)
+        return earlier
 
     def _too_long(self, article: Article) -> str | None:
         """Why an article certainly has more chunks than one store write takes, found before
@@ -553,6 +585,7 @@ class _Pending(NamedTuple):
     future: Future[list[StoredArticle]]
     stored: dict[str, str]  # stored fingerprints of its articles
     articles: list[Article]
+    earlier: dict[str, list[str]]  # new id -> earlier versions it replaces
     quotes: Found | None = None
 
 

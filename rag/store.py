@@ -330,6 +330,13 @@ class ChunkStore:
             for meta in self._first_chunks("content_hash", hashes)
         }
 
+    def by_path(self, paths: Sequence[str]) -> list[tuple[str, str]]:
+        """(path, article_id) of the stored articles read from these paths."""
+        return [
+            (str(meta["path"]), str(meta["article_id"]))
+            for meta in self._first_chunks("path", paths)
+        ]
+
     def _first_chunks(self, field: str, values: Sequence[str]) -> Iterator[Mapping[str, Any]]:
         """Metadata of each stored article's first chunk whose ``field`` is one of ``values``,
         queried 500 values at a time."""

@@ -63,6 +63,26 @@ def test_changed_article_replaces_its_chunks(tmp_path: Path) -> None:
     assert stats["chunks"] == 1 < before
 
 
+def test_an_edited_file_without_id_or_url_replaces_its_earlier_version(tmp_path: Path) -> None:
+    """A text file with neither an id nor a URL is known by its text: after an edit it has a
+    new id, and re-ingesting it must update the article, not keep the old text beside it."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    doc = folder / "bridge.txt"
+    doc.write_text("Harbour bridge reopens\n\nThe bridge reopened after two years of repairs.\n")
+    (folder / "library.txt").write_text("Library hours\n\nThe library opens on Sundays.\n")
+    assert json.loads(rag("ingest", "--json", str(folder))[1])["counts"]["added"] == 2
+    doc.write_text("Harbour bridge reopens\n\nThe bridge reopened after three years of repairs.\n")
+    report = json.loads(rag("ingest", "--json", str(folder))[1])
+    counts = report["counts"]
+    assert (counts["added"], counts["updated"], counts["unchanged"]) == (0, 1, 1)
+    listed = json.loads(rag("list", "--json")[1])
+    assert sorted(a["title"] for a in listed) == ["Harbour bridge reopens", "Library hours"]
+    code, out, _ = rag("ask", "How many years of repairs did the bridge need?")
+    assert code == 0 and "three years" in out and "two years" not in out
+    assert "unchanged 2" in rag("ingest", str(folder))[1]
+
+
 def test_duplicate_under_another_id_is_reported(tmp_path: Path, seed_path: Path) -> None:
     copy = tmp_path / "copy.txt"
     copy.write_bytes(seed_path.read_bytes())
