@@ -136,6 +136,45 @@ _DEGREE_QUESTION = re.compile(
 )
 
 
+_WHO_VERB = re.compile(r"^\W*who\s+(?P<verb>[a-z]+)\b", re.IGNORECASE)
+_AUXILIARIES = frozenset(
+    [
+        "is",
+        "was",
+        "are",
+        "were",
+        "be",
+        "been",
+        "has",
+        "have",
+        "had",
+        "do",
+        "does",
+        "did",
+        "will",
+        "would",
+        "shall",
+        "should",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+    ]
+)
+
+
+def asked_verb(question: str) -> str | None:
+    """The verb of a "who" question ("won" in "Who won the election?"): the relation the
+    name asked for stands in. None when the question has none of its own ("Who is ...",
+    "Who did ... sign", "what" questions)."""
+    m = _WHO_VERB.match(_asking_clause(question))
+    if m is None:
+        return None
+    verb = m.group("verb").lower()
+    return None if verb in _AUXILIARIES or verb in STOPWORDS else verb
+
+
 def expected_kind(question: str) -> Kind | None:
     """The kind of answer a question asks for, or None when it is not typed. A question
     that opens with a clause of its own ("According to Peskov, how much ...", "The House

@@ -312,6 +312,10 @@ class BM25Index:
         df = self.document_frequency(term)
         return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
 
+    def mean_length(self) -> float:
+        """Index terms in a chunk, on average."""
+        return float(self.offsets[-1]) / max(len(self.chunk_ids), 1)
+
     def document_frequency(self, term: str) -> int:
         """How many chunks hold the index term."""
         if self.model is None:

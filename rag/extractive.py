@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.answerability import Model, load_models
-from rag.answertype import Kind, expected_kind, is_instruction, offer_spans, offers
+from rag.answertype import Kind, asked_verb, expected_kind, is_instruction, offer_spans, offers
+from rag.background import BACKGROUND_CHUNKS, term_weights
 from rag.text import MARKER, index_terms, key_terms, sentence_spans
 from rag.types import Passage
 
@@ -104,7 +105,9 @@ class ExtractiveAnswerer:
         max_sentences: int = MAX_SENTENCES,
     ) -> None:
         self.index = index
-        self.idf: Callable[[str], float] = idf_from_bm25(index)
+        # how rare a question's term is: the store's idf smoothed with general English
+        # (``rag.background``), which tells a rare name from a common word in a small store
+        self.idf: Callable[[str], float] = term_weights(index, BACKGROUND_CHUNKS)
         self.embed = embed
         self.statements = statements or attributed_statements
         self._models = models
@@ -170,6 +173,8 @@ class ExtractiveAnswerer:
         spoken: set[tuple[int, int]] = set()
         if said:
             spoken = {(n, a) for n, a, _ in self.statements(question, said.group("who"), passages)}
+        verb = set(key_terms(asked_verb(question) or "")) & weights.keys()
+        verb_shown = not verb or _shown(verb, passages)
         out: list[Candidate] = []
         first_mention: dict[tuple[str, str], int] = {}
         for n, passage in enumerate(passages, 1):
@@ -183,7 +188,8 @@ class ExtractiveAnswerer:
                 words = key_terms(text)
                 found = frozenset(set(words) & weights.keys())
                 context = previous - found
-                typed = kind is None or offers(kind, text, question)
+                # no name answers "Who won ...?" from passages where nobody wins
+                typed = kind is None or (verb_shown and offers(kind, text, question))
                 coverage = sum(weights[t] for t in found) / total
                 context_coverage = CONTEXT_WEIGHT * sum(weights[t] for t in context) / total
                 features = {
@@ -322,6 +328,13 @@ class ExtractiveAnswerer:
         return picked
 
 
+def _shown(terms: set[str], passages: list[Passage]) -> bool:
+    """Whether the passages hold each term, or a word it begins ("chair" in "chairman",
+    "lead" in "leader": the verb a question asks about, said as a noun)."""
+    words = {w for p in passages for w in key_terms(p.text)}
+    return all(any(w.startswith(t) for w in words) for t in terms)
+
+
 def _covered(c: Candidate) -> float:
     """The share of the question's weighted terms a sentence covers (with its context)."""
     return c.features["coverage"] + c.features["context"]
@@ -435,10 +448,3 @@ def attributed_statements(
         for n, start, end, text in sentences
         if aliases & set(key_terms(text)) and _SPEECH.search(text)
     ]
-
-
-def idf_from_bm25(index: BM25Index | None) -> Callable[[str], float]:
-    """Collection-wide idf of a key term, read from the BM25 side index."""
-    if index is None or index.model is None:
-        return lambda _term: 1.0
-    return index.idf

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answertype import expected_kind, is_instruction, offers
+from rag.answertype import asked_verb, expected_kind, is_instruction, offers
 
 
 @pytest.mark.parametrize(
@@ -37,6 +37,22 @@ from rag.answertype import expected_kind, is_instruction, offers
 )
 def test_expected_kind(question: str, kind: str | None) -> None:
     assert expected_kind(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "verb"),
+    [
+        ("Who won the Turkish presidential election?", "won"),
+        ("Who directed the film?", "directed"),
+        ("According to the report, who denied the claims?", "denied"),
+        ("Who is the mayor?", None),
+        ("Who did Bolton sign from Roma?", None),
+        ("Which candidate withdrew?", None),
+        ("What did the Kremlin say?", None),
+    ],
+)
+def test_asked_verb(question: str, verb: str | None) -> None:
+    assert asked_verb(question) == verb
 
 
 def test_a_name_must_be_one_the_question_does_not_hold() -> None:

@@ -98,6 +98,27 @@ def test_a_question_in_the_articles_is_never_the_answer() -> None:
     assert "Staffordshire" in answer and "[2]" in answer, answer
 
 
+def test_no_name_answers_who_won_from_passages_where_nobody_wins() -> None:
+    """Before a vote, an article names the candidates but nobody who won: no sentence of it
+    offers an answer to "Who won ...?"; after the vote, the sentence that says who won does."""
+    before = passages(
+        [
+            (
+                "Port Ardent votes on Sunday",
+                "Mayor Jane Okafor leads the council election race, according to polls. Her "
+                "rival, Tom Reyes, said the council election was the most important in decades.",
+            )
+        ]
+    )
+    reading = answering(before).read("Who won the council election?", before)
+    assert not any(c.features["typed"] for c in reading.candidates)
+    after = passages(
+        [("Okafor re-elected", "Jane Okafor won the council election on Sunday, officials said.")]
+    )
+    reading = answering(after).read("Who won the council election?", after)
+    assert reading.candidates[0].features["typed"] == 1.0
+
+
 def test_what_did_x_say_gathers_the_sentences_attributed_to_x() -> None:
     shown = passages(
         [

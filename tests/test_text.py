@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from rag.background import term_weights
 from rag.bm25 import BM25Index, Row, Vocab, tokenize_words
-from rag.extractive import idf_from_bm25
 from rag.text import (
     INDEX_STOPWORDS,
     MARKER,
@@ -49,7 +49,7 @@ def test_idf_reads_the_words_bm25_indexed() -> None:
             "The weather was fine in Paris.",
         ]
     )
-    idf = idf_from_bm25(index)
+    idf = term_weights(index, 0.0)  # the store's idf alone
     [spend] = key_terms("spend")
     [weather] = key_terms("weather")
     [unseen] = key_terms("zeppelin")
