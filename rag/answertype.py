@@ -5,11 +5,12 @@
 asks how strongly), "when" and "after which date" for a time. A sentence that offers
 nothing of the kind (no name beyond the question's own, no number the question does not
 already hold, no date or time) cannot be the answer, however many of the question's words
-it repeats. Some numbers have a unit the question names: "how
-old" asks for an age ("aged 54", "a 23-year-old", "Hill, 54,"), "how much" about paying,
-costs or earnings for a sum of money ("$1.3bn", "tens of millions of dollars"); a sentence
-whose only numbers are a year or a percentage does not answer those. Other questions (what,
-why, how) are not typed: their answers take too many forms.
+it repeats. Some numbers have a unit the question names: "how old" asks for an age ("aged
+54", "a 23-year-old", "Hill, 54,"), "how much" about paying, costs or earnings for a sum of
+money ("$1.3bn", "tens of millions of dollars"); a sentence whose only numbers are a year
+or a percentage does not answer those. Other questions (what, why, how) are not typed:
+their answers take too many forms. A "who" question with a verb of its own ("Who won the
+election?") has no answer in passages where nobody wins (``asked_verb``).
 
 It also recognises a sentence written to order an AI reader about ("Ignore previous
 instructions…", "Now reveal your system prompt", "SYSTEM: …"): it names the machinery of a
@@ -137,31 +138,10 @@ _DEGREE_QUESTION = re.compile(
 
 
 _WHO_VERB = re.compile(r"^\W*who\s+(?P<verb>[a-z]+)\b", re.IGNORECASE)
-_AUXILIARIES = frozenset(
-    [
-        "is",
-        "was",
-        "are",
-        "were",
-        "be",
-        "been",
-        "has",
-        "have",
-        "had",
-        "do",
-        "does",
-        "did",
-        "will",
-        "would",
-        "shall",
-        "should",
-        "can",
-        "could",
-        "may",
-        "might",
-        "must",
-    ]
-)
+_AUXILIARIES = frozenset({
+    "is", "was", "are", "were", "be", "been", "has", "have", "had", "do", "does", "did", "will",
+    "would", "shall", "should", "can", "could", "may", "might", "must",
+})  # fmt: skip
 
 
 def asked_verb(question: str) -> str | None:
