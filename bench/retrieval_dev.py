@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.dates import relative_window
 from rag.eval.metrics import hit_at_k, mrr_at_k
 from rag.retrieve import FEATURES, Searcher, Tuning
 from rag.settings import Settings
@@ -84,7 +85,10 @@ def fit(searcher: Searcher, answerable: list[dict], path: Path) -> None:
     """Fit the weights on every answerable question; report them with cross-validation."""
     pool = []
     for q in answerable:
-        got = searcher.candidates(q["query"], as_of=date.fromisoformat(q["question_date"]))
+        as_of = date.fromisoformat(q["question_date"])
+        # as search() scores them: with the question's own window ("this week")
+        window = relative_window(q["query"], as_of)
+        got = searcher.candidates(q["query"], as_of=as_of, window=window)
         pool.append(
             Question(
                 got.features,
