@@ -130,6 +130,37 @@ def test_list_never_cuts_ids_and_shows_sections(
     assert long_id in rag("list")[1]
 
 
+def test_list_aligns_wide_characters_and_cuts_titles_by_terminal_cells() -> None:
+    """Chinese and Japanese characters take two terminal cells, Thai vowel marks none: the
+    columns line up by what a terminal shows, and a cut title fits its cells."""
+    from rich.cells import cell_len
+
+    from rag.cli.rendering import article_lines
+    from rag.store import ArticleInfo
+
+    articles = [
+        ArticleInfo(
+            "a1", "港特首梁振英就住宅违建事件道歉", "两岸三地", "2012-12-10", "", "", "", 2
+        ),
+        ArticleInfo(
+            "a2", "ผล DNA ยืนยัน ศพลอยแม่น้ำโขงเป็นคนสนิท", "ประชาไท", "2019-01-21", "", "", "", 3
+        ),
+        ArticleInfo(
+            "a3", "Council approves the budget", "Valley Herald", "2024-05-01", "", "", "", 1
+        ),
+    ]
+    for width in (None, 60):
+        lines = article_lines(articles, width)
+        title_at = {
+            cell_len(line[: line.index(a.title[:2])])
+            for line, a in zip(lines[1:], articles, strict=True)
+        }
+        assert len(title_at) == 1, lines  # every title starts in the same terminal column
+        if width is not None:
+            assert all(cell_len(line) <= width for line in lines), lines
+            assert "…" in lines[1]  # the Chinese title was cut, by cells
+
+
 def command_paths() -> list[list[str]]:
     """Every command and sub-command of the CLI."""
     import typer.main

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -214,16 +215,21 @@ def article_lines(articles: list[ArticleInfo], width: int | None) -> list[str]:
         columns.append(("section", [a.section for a in articles], 14))
     columns.append(("chunks", [str(a.chunks) for a in articles], None))
     widths = [
-        min(max(len(h), *(len(v) for v in values)), cap or 10**6) for h, values, cap in columns
+        min(max(cell_len(h), *(cell_len(v) for v in values)), cap or 10**6)
+        for h, values, cap in columns
     ]
     titles = [a.title for a in articles]
     used = sum(widths) + 2 * len(widths)
-    title_width = max(len("title"), *(len(t) for t in titles))
+    title_width = max(len("title"), *(cell_len(t) for t in titles))
     if width is not None:
         title_width = max(10, min(title_width, width - used))
 
     def cut(text: str, size: int) -> str:
-        return text if len(text) <= size else text[: size - 1] + "…"
+        """``text`` in ``size`` terminal cells: a CJK character takes two, a combining mark
+        none; what does not fit ends in an ellipsis."""
+        if cell_len(text) > size:
+            text = set_cell_size(text, size - 1).rstrip() + "…"
+        return text + " " * (size - cell_len(text))
 
     rows = [[h for h, _, _ in columns]] + [
         list(r) for r in zip(*(v for _, v, _ in columns), strict=True)
@@ -231,10 +237,10 @@ def article_lines(articles: list[ArticleInfo], width: int | None) -> list[str]:
     head_titles = ["title", *titles]
     lines = []
     for n, row in enumerate(rows):
-        cells = [cut(v, w).ljust(w) if h != "chunks" else v.rjust(w)
+        cells = [cut(v, w) if h != "chunks" else v.rjust(w)
                  for (h, _, _), v, w in zip(columns, row, widths, strict=True)]  # fmt: skip
         chunks = cells.pop()
-        title = cut(head_titles[n], title_width).ljust(title_width)
+        title = cut(head_titles[n], title_width)
         lines.append("  ".join([*cells, title, chunks]).rstrip())
     return lines
 
