@@ -2,9 +2,9 @@
 
 Unchanged articles (same fingerprint) are skipped, changed ones have their old chunks
 replaced (an edited text, Markdown or HTML file known only by its text replaces what was
-stored from its path), exact duplicates under another id are reported and skipped. Only one ingest
-writes to a collection at a time (a lock file), and each Chroma write holds whole
-articles, so an interrupted run leaves every article complete or absent.
+stored from its path), exact duplicates under another id are reported and skipped. Only
+one ingest writes to a collection at a time (a lock file), and each Chroma write holds
+whole articles, so an interrupted run leaves every article complete or absent.
 """
 
 from __future__ import annotations
