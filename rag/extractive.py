@@ -173,19 +173,24 @@ class ExtractiveAnswerer:
         spoken: set[tuple[int, int]] = set()
         if said:
             spoken = {(n, a) for n, a, _ in self.statements(question, said.group("who"), passages)}
+        # each passage's sentences: (start, end, text, key terms)
+        read = [
+            [(a, b, p.text[a:b], key_terms(p.text[a:b])) for a, b in sentence_spans(p.text)]
+            for p in passages
+        ]
         verb = set(key_terms(asked_verb(question) or "")) & weights.keys()
-        verb_shown = not verb or _shown(verb, passages)
+        verb_shown = not verb or _shown(
+            verb, {w for sentences in read for *_, ws in sentences for w in ws}
+        )
         out: list[Candidate] = []
         first_mention: dict[tuple[str, str], int] = {}
-        for n, passage in enumerate(passages, 1):
+        for n, (passage, sentences) in enumerate(zip(passages, read, strict=True), 1):
             previous: frozenset[str] = frozenset()
-            for start, end in sentence_spans(passage.text):
-                text = passage.text[start:end]
+            for start, end, text, words in sentences:
                 if is_instruction(text) or MARKER.search(text) or _QUESTION_END.search(text):
                     # orders to an AI, forged citation markers, or a question (a quiz page
                     # asks the very question): none is an answer, read on past them
                     continue
-                words = key_terms(text)
                 found = frozenset(set(words) & weights.keys())
                 context = previous - found
                 # no name answers "Who won ...?" from passages where nobody wins
@@ -328,10 +333,9 @@ class ExtractiveAnswerer:
         return picked
 
 
-def _shown(terms: set[str], passages: list[Passage]) -> bool:
-    """Whether the passages hold each term, or a word it begins ("chair" in "chairman",
-    "lead" in "leader": the verb a question asks about, said as a noun)."""
-    words = {w for p in passages for w in key_terms(p.text)}
+def _shown(terms: set[str], words: set[str]) -> bool:
+    """Whether the passages' words hold each term, or a word it begins ("chair" in
+    "chairman", "lead" in "leader": the verb a question asks about, said as a noun)."""
     return all(any(w.startswith(t) for w in words) for t in terms)
 
 
