@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from rag.articles import TEXT_ID, outlet_key
+from rag.articles import TEXT_ID, date_number, outlet_key
 from rag.bm25 import BM25Index, Row, Vocab, chunk_text, index_dir, tokenize_words
 from rag.chunking import chunk_article, count_tokens, embedding_text, splitter
 from rag.embeddings import Embedder, get_embedder
@@ -36,7 +36,7 @@ from rag.quotes.worker import Found, QuoteWorker, quotes_of
 from rag.readers import read_path
 from rag.readonly import is_read_only_error, read_only_refusal
 from rag.settings import Settings
-from rag.store import ChunkStore, StoredArticle, date_number, require_store
+from rag.store import ChunkStore, StoredArticle, require_store
 from rag.types import Article
 
 BATCH = 256

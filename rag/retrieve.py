@@ -14,11 +14,11 @@ import numpy as np
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from rag.articles import outlet_key, same_outlet
+from rag.articles import date_number, outlet_key, same_outlet
 from rag.bm25 import BM25Index, ensure_index, tokenize_words
 from rag.dates import DateWindow, relative_window
 from rag.embeddings import Embedder, get_embedder
-from rag.store import ChunkStore, date_number
+from rag.store import ChunkStore
 from rag.types import Passage
 
 if TYPE_CHECKING:

@@ -12,13 +12,14 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from rag.articles import date_number
 from rag.bm25 import BM25Index, Row, Vocab, ensure_index, index_dir
 from rag.chunking import chunk_article, embedding_text
 from rag.embeddings import HashEmbedder
 from rag.errors import EmbeddingMismatchError, StoreError
 from rag.ingest import content_hash, fingerprint
 from rag.settings import Settings
-from rag.store import ChunkStore, StoredArticle, date_number
+from rag.store import ChunkStore, StoredArticle
 from rag.types import Article
 
 BODY = (
