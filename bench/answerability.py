@@ -19,6 +19,11 @@ check) or the injection set. Collect again whenever a feature changes.
     python bench/answerability.py collect ../shared/data/newsqa/questions-dev.jsonl \
         --data-dir NEWSQA --out newsqa.jsonl
     python bench/answerability.py fit seed.jsonl bbc.jsonl newsqa.jsonl [--probs P.jsonl]
+    python bench/answerability.py gate seed.jsonl bbc.jsonl newsqa.jsonl
+
+``gate`` adds the lower operating point of the fitted models (``GATE_RULE``): below it a
+question is not put to a local model at all (``rag.engine.LLMAnswerer``). It reads the
+packaged models' probabilities on the collected questions, so run it after every fit.
 
 scikit-learn is a development dependency (the ``test`` extra); ``rag`` reads the result
 with a dot product.
@@ -57,6 +62,12 @@ OPERATING_RULE = (
     "the highest threshold (most refusals) whose cross-validated false-refusal rate over all "
     "answerable dev questions (those whose passages miss the answer included) is at most "
     "max_false_refusal"
+)
+
+MAX_GATE_FALSE_REFUSAL = 0.01  # a local model refuses by itself above the gate
+GATE_RULE = (
+    "the highest threshold whose false-refusal rate over all answerable dev questions, with "
+    "the packaged models' probabilities, is at most max_false_refusal"
 )
 
 
@@ -249,14 +260,59 @@ def _rates(prob: Any, y: Any, threshold: float) -> dict[str, float]:
     }
 
 
-def _operating_point(prob: Any, y: Any) -> float:
-    """``OPERATING_RULE``: the highest threshold within the false-refusal target."""
+def _operating_point(prob: Any, y: Any, limit: float = MAX_FALSE_REFUSAL) -> float:
+    """``OPERATING_RULE``: the highest threshold within the false-refusal ``limit``."""
     best = 0.0
     for t in sorted(set(float(p) for p in prob)):
-        if _rates(prob, y, t)["false_refusal_rate"] > MAX_FALSE_REFUSAL:
+        if _rates(prob, y, t)["false_refusal_rate"] > limit:
             break
         best = t
     return math.floor(best * 1e4) / 1e4  # rounded down: every question at ``best`` answered
+
+
+def gate(paths: list[Path], out: Path) -> dict[str, Any]:
+    """Write the answerability model's gate (``GATE_RULE``) into the data file at ``out``."""
+    import numpy as np
+
+    from rag.answerability import load_models
+    from rag.extractive import best_signals, coverage_signals
+
+    sentence, answer = load_models(out)
+    rows = [json.loads(line) for p in paths for line in p.read_text().splitlines() if line]
+    prob, y = [], []
+    for row in rows:
+        cands = [_Cand(c["features"]) for c in row["candidates"]]
+        for c in cands:
+            c.score = sentence.probability(c.features)
+        cands.sort(key=lambda c: -c.score)
+        signals = {
+            **row["signals"],
+            **coverage_signals(cands),  # type: ignore[arg-type]
+            **best_signals(cands),  # type: ignore[arg-type]
+        }
+        prob.append(answer.probability(signals) if cands else 0.0)
+        y.append(int(row["answerable"]))
+    p, sy = np.array(prob), np.array(y)
+    sets = np.array([row["dataset"] for row in rows])
+    threshold = _operating_point(p, sy, MAX_GATE_FALSE_REFUSAL)
+    per_set = {name: _rates(p[sets == name], sy[sets == name], threshold) for name in set(sets)}
+    data = json.loads(out.read_text(encoding="utf-8"))
+    data["answerable"]["gate"] = {
+        "threshold": threshold,
+        **_rates(p, sy, threshold),
+        "by_dataset": dict(sorted(per_set.items())),
+        "rule": GATE_RULE,
+        "max_false_refusal": MAX_GATE_FALSE_REFUSAL,
+        "read_from": [
+            {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16]}
+            for path in paths
+        ],
+    }
+    out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    print(f"gate {threshold:.4f}: {_rates(p, sy, threshold)}", file=sys.stderr)
+    for name, rates in sorted(per_set.items()):
+        print(f"  {name}: {rates}", file=sys.stderr)
+    return data
 
 
 def main() -> None:
@@ -272,9 +328,14 @@ def main() -> None:
     f.add_argument("features", type=Path, nargs="+")
     f.add_argument("--out", type=Path, default=DATA_FILE)
     f.add_argument("--probs", type=Path, help="write each question's cross-validated p here")
+    g = sub.add_parser("gate")
+    g.add_argument("features", type=Path, nargs="+")
+    g.add_argument("--out", type=Path, default=DATA_FILE)
     args = parser.parse_args()
     if args.cmd == "collect":
         collect(args.dataset, args.data_dir, args.out, args.k, args.limit)
+    elif args.cmd == "gate":
+        gate(args.features, args.out)
     else:
         fit(args.features, args.out, probs_out=args.probs)
 

@@ -1,10 +1,12 @@
 """The two small learned models of the extractive answerer, read from a data file.
 
 ``sentence``: the probability that a candidate sentence holds the answer. ``answerable``:
-the probability that the shown passages answer the question at all, and the operating
-point (threshold) below which the answerer refuses. Both are logistic regressions over
-standardised features, fitted by ``bench/answerability.py`` on labelled questions (the file
-records which); inference is a dot product, with no import beyond the standard library.
+the probability that the shown passages answer the question at all, the operating point
+(threshold) below which the answerer refuses, and a lower one (``gate``) below which a
+question is not put to a local model at all (above it the model refuses by itself). Both
+are logistic regressions over standardised features, fitted by ``bench/answerability.py``
+on labelled questions (the file records which); inference is a dot product, with no import
+beyond the standard library.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Model:
     mean: tuple[float, ...]
     scale: tuple[float, ...]
     threshold: float = 0.5
+    gate: float = 0.0
     info: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -44,6 +47,7 @@ class Model:
             tuple(float(x) for x in data.get("mean", [0.0] * n)),
             tuple(float(x) or 1.0 for x in data.get("scale", [1.0] * n)),
             float(data.get("threshold", 0.5)),
+            float(data.get("gate", {}).get("threshold", 0.0)),
             {k: v for k, v in data.items() if k not in ("coef", "mean", "scale")},
         )
         if not len(model.coef) == len(model.mean) == len(model.scale) == n:
@@ -60,6 +64,10 @@ class Model:
     def accepts(self, probability: float) -> bool:
         """True at or above the operating point."""
         return probability >= self.threshold
+
+    def admits(self, probability: float) -> bool:
+        """True at or above the gate: worth asking a model that can refuse by itself."""
+        return probability >= self.gate
 
 
 def load_models(path: Path | None = None) -> tuple[Model, Model]:

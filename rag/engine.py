@@ -26,7 +26,7 @@ from rag import prompts
 from rag.citations import MARKER, check_answer
 from rag.dates import DateWindow, relative_window
 from rag.errors import ModelError
-from rag.extractive import ExtractiveAnswerer
+from rag.extractive import Candidate, ExtractiveAnswerer
 from rag.llm import ChatModel, Message, OnToken, get_chat_model
 from rag.quotes.answer import answer_from_quotes
 from rag.quotes.index import QuoteIndex
@@ -92,14 +92,20 @@ def extractive_answerer(searcher: Searcher) -> ExtractiveAnswerer:
 
 @dataclass
 class LLMAnswerer:
-    """A chat model prompted with numbered, delimited sources. With ``focus``, the model
-    reads only the ``sentences`` best sentences for the question (by the extractive
-    answerer's sentence model), each source keeping its number: on a CPU, reading the prompt
-    is most of a local model's time (README, Local models)."""
+    """A chat model prompted with numbered, delimited sources.
+
+    With a ``reader`` (the extractive answerer; local models): the model reads only the
+    ``sentences`` best sentences for the question, by the reader's sentence model, each
+    source keeping its number (0 = whole passages): on a CPU, reading the prompt is most of a
+    local model's time (README, Local models). With ``gate`` as well, a question whose
+    passages the reader's answerability model finds far from answering it (under the
+    model's gate) is refused before the model reads anything: a small model answers what it
+    is asked, and the gate's rule keeps such refusals rare among answerable questions."""
 
     model: ChatModel
-    focus: ExtractiveAnswerer | None = None
+    reader: ExtractiveAnswerer | None = None
     sentences: int = 0
+    gate: bool = False
     name: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -109,8 +115,19 @@ class LLMAnswerer:
         self, question: str, passages: list[Passage], as_of: date, on_token: OnToken | None
     ) -> str:
         """The model's reply to the answer prompt, its sources trimmed to the model's context."""
-        if self.focus is not None and self.sentences:
-            passages = focused(question, passages, self.focus, self.sentences)
+        if self.reader is not None:
+            reading = self.reader.read(question, passages)
+            if (
+                self.gate
+                and reading.candidates
+                and not self.reader.models[1].admits(reading.answerable)
+            ):
+                refusal = prompts.refusal()
+                if on_token:
+                    on_token(refusal)
+                return refusal
+            if self.sentences:
+                passages = focused(passages, reading.candidates, self.sentences)
         messages = answer_messages(question, passages, as_of)
         budget = getattr(self.model, "context_budget", None)
         count = getattr(self.model, "prompt_tokens", None)
@@ -119,14 +136,12 @@ class LLMAnswerer:
         return self.model.complete(messages, on_token)
 
 
-def focused(
-    question: str, passages: list[Passage], reader: ExtractiveAnswerer, sentences: int
-) -> list[Passage]:
-    """The passages cut to the question's best ``sentences`` sentences, in article order and
-    joined by " … " where text was left out; every passage keeps at least its best sentence
-    (so every source number still has text) and its headline, outlet and date. Passages the
-    reader finds nothing in (no question terms) are kept whole."""
-    ranked = reader.read(question, passages).candidates
+def focused(passages: list[Passage], ranked: list[Candidate], sentences: int) -> list[Passage]:
+    """The passages cut to the question's best ``sentences`` sentences (``ranked``: the
+    reader's candidates, best first), in article order and joined by " … " where text was
+    left out; every passage keeps at least its best sentence (so every source number still
+    has text) and its headline, outlet and date. Passages the reader finds nothing in (no
+    question terms) are kept whole."""
     if not ranked:
         return passages
     kept = ranked[:sentences]
@@ -252,9 +267,10 @@ def make_answerer(
     spec = resolve_llm(settings)
     if spec == "extractive":
         return Extractive(searcher)
-    if spec.startswith("local") and settings.focus_sentences:
-        focus = extractive_answerer(searcher)
-        return LLMAnswerer(get_chat_model(spec, settings), focus, settings.focus_sentences)
+    if spec.startswith("local"):
+        reader = extractive_answerer(searcher)
+        model = get_chat_model(spec, settings)
+        return LLMAnswerer(model, reader, settings.focus_sentences, settings.local_gate)
     return LLMAnswerer(get_chat_model(spec, settings))
 
 

@@ -158,6 +158,13 @@ class Settings:
         "Sentences of the shown passages a local model reads: the extractive answerer's best "
         "for the question, in article order; 0 = whole passages.",
     )
+    local_gate: bool = setting(
+        "RAG_LOCAL_GATE",
+        True,
+        "Refuse before a local model reads anything when the extractive answerer's "
+        "answerability model finds the passages far from answering (under its gate).",
+        default_text="on",
+    )
     origins: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod

@@ -7,13 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from rag.answerability import load_models
+from rag.answerability import Model, load_models
 from rag.bm25 import BM25Index, Row, Vocab, tokenize_words
-from rag.engine import LLMAnswerer, answer_messages, fit_messages, focused, make_answerer
+from rag.engine import (
+    Asker,
+    LLMAnswerer,
+    answer_messages,
+    extractive_answerer,
+    fit_messages,
+    focused,
+    make_answerer,
+)
 from rag.errors import ModelError
 from rag.extractive import ExtractiveAnswerer
 from rag.ingest import ingest
-from rag.llm import LocalChat, get_chat_model, smollm2_path
+from rag.llm import LocalChat, ScriptedChat, get_chat_model, smollm2_path
 from rag.retrieve import Searcher
 from rag.settings import Settings
 from rag.types import Passage
@@ -86,15 +94,14 @@ def test_focus_keeps_the_answer_sentence_in_article_order_and_every_source_numbe
         for p, t in zip(shown, tokenize_words([p.text for p in shown]), strict=True)
     ]
     reader = ExtractiveAnswerer(BM25Index.from_rows("r", rows, vocab), models=load_models())
-    cut = focused("How much did Krispy Kreme shares drop?", shown, reader, 2)
+    question = "How much did Krispy Kreme shares drop?"
+    ranked = reader.read(question, shown).candidates
+    cut = focused(shown, ranked, 2)
     assert [p.chunk_id for p in cut] == ["a1#0", "a2#0"]
     assert "dropped 14.87%" in cut[0].text and cut[0].text.startswith("… ")
     assert cut[0].text.endswith(" …") and len(cut[0].text) < len(shown[0].text) / 4
     assert cut[1].text == "Doughnut chains opened 200 new shops last year."
-    assert (
-        focused("How much did Krispy Kreme shares drop?", shown, reader, 0)[0].text.count("Shares")
-        == 1
-    )
+    assert focused(shown, ranked, 0)[0].text.count("Shares") == 1
 
 
 def test_local_models_read_focused_sources_and_others_whole(tmp_path: Path) -> None:
@@ -102,10 +109,48 @@ def test_local_models_read_focused_sources_and_others_whole(tmp_path: Path) -> N
     local = Settings.load(flags={**base, "llm": "local:smollm2-135m"}, env={})
     assert ingest([str(Path(__file__).resolve().parents[1] / "seeds")], local).ok
     answerer = make_answerer(local, Searcher(local).open())
-    assert isinstance(answerer, LLMAnswerer) and answerer.focus is not None
-    assert answerer.sentences == 12
+    assert isinstance(answerer, LLMAnswerer) and answerer.reader is not None
+    assert answerer.sentences == 12 and answerer.gate
     whole = Settings.load(
         flags={**base, "llm": "local:smollm2-135m"}, env={"RAG_FOCUS_SENTENCES": "0"}
     )
     plain = make_answerer(whole, Searcher(whole).open())
-    assert isinstance(plain, LLMAnswerer) and plain.focus is None
+    assert isinstance(plain, LLMAnswerer) and plain.sentences == 0
+    shown = [passage(1, "Filler sentence one. " * 30 + "Ince withdrew on Thursday.")]
+    chat = ScriptedChat(["Ince withdrew on Thursday. [1]"])
+    plain.model = chat
+    plain.respond("When did Ince withdraw?", shown, date(2023, 5, 12), None)
+    assert chat.calls[0][1]["content"].count("Filler sentence one.") == 30  # read whole
+
+
+def test_gate_refuses_before_a_local_model_reads_passages_far_from_the_question(
+    seed_path: Path,
+) -> None:
+    """The packaged gate: seed-u1 ("Who won ...?", nobody wins in the article) never reaches
+    the model, which would answer it (Qwen named Kilicdaroglu, README Local models); an
+    answerable question, and every question with the gate off, does."""
+    settings = Settings.load().replace(llm="extractive")
+    assert ingest([str(seed_path)], settings).ok
+    asker = Asker(settings)
+    reader = extractive_answerer(asker.searcher)
+    assert 0.0 < reader.models[1].gate < reader.models[1].threshold
+    chat = ScriptedChat(["Kemal Kilicdaroglu won the Turkish presidential election. [1]"] * 2)
+    asker.answerer = LLMAnswerer(chat, reader, 12, gate=True)
+    streamed: list[str] = []
+    refused = asker.ask("Who won the Turkish presidential election?", on_token=streamed.append)
+    assert refused.refused and chat.calls == []
+    assert "".join(streamed) == "The articles don't say."
+    answered = asker.ask("Which presidential candidate withdrew from the race?")
+    assert not answered.refused and len(chat.calls) == 1
+    asker.answerer = LLMAnswerer(chat, reader, 12, gate=False)
+    assert not asker.ask("Who won the Turkish presidential election?").refused
+    assert len(chat.calls) == 2
+
+
+def test_gate_admits_at_its_threshold_and_reads_it_from_the_data_file() -> None:
+    model = Model.from_dict(
+        {"features": ["x"], "coef": [1.0], "intercept": 0.0, "threshold": 0.4,
+         "gate": {"threshold": 0.1, "rule": "..."}}
+    )  # fmt: skip
+    assert model.gate == 0.1 and model.admits(0.1) and not model.admits(0.0999)
+    assert not model.accepts(0.3) and model.admits(0.3)
