@@ -51,6 +51,10 @@ NOT_ENGLISH = (
     "model and embedding"
 )
 EXTRACTIVE_NOTE = "extractive answer (no LLM configured): sentences quoted from the articles"
+GATE_NOTE = (
+    "the local model was not asked: the passages are far from answering the question "
+    "(RAG_LOCAL_GATE=off asks it anyway)"
+)
 
 
 class Answerer(Protocol):
@@ -107,6 +111,7 @@ class LLMAnswerer:
     sentences: int = 0
     gate: bool = False
     name: str = field(init=False)
+    note: str = field(init=False, default="")  # about the last reply: GATE_NOTE when gated
 
     def __post_init__(self) -> None:
         self.name = self.model.name
@@ -115,6 +120,7 @@ class LLMAnswerer:
         self, question: str, passages: list[Passage], as_of: date, on_token: OnToken | None
     ) -> str:
         """The model's reply to the answer prompt, its sources trimmed to the model's context."""
+        self.note = ""
         if self.reader is not None:
             reading = self.reader.read(question, passages)
             if (
@@ -125,6 +131,7 @@ class LLMAnswerer:
                 refusal = prompts.refusal()
                 if on_token:
                     on_token(refusal)
+                self.note = GATE_NOTE
                 return refusal
             if self.sentences:
                 passages = focused(passages, reading.candidates, self.sentences)
@@ -351,6 +358,9 @@ class CitedQueryEngine(BaseQueryEngine):
             as_of=question.as_of.isoformat(),
             warnings=list(checked.warnings),
         )
+        note = getattr(self.answerer, "note", "")  # LLMAnswerer: the model was not asked
+        if note:
+            answer.warnings.append(note)
         window = relative_window(question.query_str, question.as_of)
         if window:
             answer.warnings.insert(0, window_note(window, ranking))

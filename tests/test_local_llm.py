@@ -10,6 +10,7 @@ import pytest
 from rag.answerability import Model, load_models
 from rag.bm25 import BM25Index, Row, Vocab, tokenize_words
 from rag.engine import (
+    GATE_NOTE,
     Asker,
     LLMAnswerer,
     answer_messages,
@@ -140,8 +141,9 @@ def test_gate_refuses_before_a_local_model_reads_passages_far_from_the_question(
     refused = asker.ask("Who won the Turkish presidential election?", on_token=streamed.append)
     assert refused.refused and chat.calls == []
     assert "".join(streamed) == "The articles don't say."
+    assert refused.warnings == [GATE_NOTE]  # the reader learns the model was not asked
     answered = asker.ask("Which presidential candidate withdrew from the race?")
-    assert not answered.refused and len(chat.calls) == 1
+    assert not answered.refused and len(chat.calls) == 1 and GATE_NOTE not in answered.warnings
     asker.answerer = LLMAnswerer(chat, reader, 12, gate=False)
     assert not asker.ask("Who won the Turkish presidential election?").refused
     assert len(chat.calls) == 2
