@@ -61,12 +61,23 @@ def first_line(reply: str) -> str:
 
 
 def plausible_rewrite(question: str, condensed: str) -> bool:
-    """A model's rewrite is used if it changed the question and kept most of its key terms."""
+    """A model's rewrite is used if it changed the question, kept most of its key terms and,
+    when the question is one, is still a question: asked "How old is he?", Qwen2.5-1.5B
+    replied "Muharrem Ince is 45 years old.", an answer the article never gives."""
     if not condensed or condensed.lower() == question.lower():
+        return False
+    if is_question(question) and not is_question(condensed):
         return False
     own = set(key_terms(question))
     kept = own & set(key_terms(condensed))
     return 2 * len(kept) >= len(own)
+
+
+def is_question(text: str) -> bool:
+    """Ends with a question mark or opens with a question word or auxiliary ("Who…",
+    "Did…")."""
+    words = _WORDS.findall(text.lower())
+    return text.rstrip().endswith("?") or bool(words and words[0] in OPENERS)
 
 
 def fallback_condense(question: str, previous: Turn) -> str:

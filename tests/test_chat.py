@@ -19,6 +19,7 @@ from rag.followup import (
     fallback_condense,
     looks_like_follow_up,
     names_in,
+    plausible_rewrite,
     resolve_pronouns,
 )
 from rag.llm import ScriptedChat
@@ -191,6 +192,20 @@ def test_llm_echoing_the_question_falls_back(seeded: Path, searcher: Searcher) -
     turn = session.ask(FOLLOW_UP)
     assert turn is not None and turn.standalone != FOLLOW_UP
     assert "Peskov" in turn.standalone
+
+
+def test_llm_rewrite_that_answers_instead_of_asking_falls_back(
+    seeded: Path, searcher: Searcher
+) -> None:
+    # Qwen2.5-1.5B, asked to rewrite "How old is he?" after a turn about Ince, answered it
+    # with an age the article never gives; searching that "question" would look for the claim
+    model = ScriptedChat(["Muharrem Ince withdrew. [1]", "Muharrem Ince is 45 years old."])
+    session, _ = _session(seeded, searcher, model)
+    session.ask("Who withdrew from the race?")
+    condensed = session.condense("How old is he?")
+    assert condensed.startswith("How old is Muharrem Ince?") and "45" not in condensed
+    assert plausible_rewrite("How old is Ince?", "How old is Muharrem Ince?")
+    assert not plausible_rewrite("Why did he leave?", "He left because of a faked video.")
 
 
 def test_llm_rewrite_that_drops_the_question_falls_back(seeded: Path, searcher: Searcher) -> None:
