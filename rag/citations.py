@@ -101,6 +101,7 @@ class _Sentence:
     cited: list[int]
     added: list[int] = field(default_factory=list)
     dropped: bool = False
+    moved: bool = False  # its markers pointed at passages that do not say it: re-cited
 
     @property
     def sources(self) -> list[int]:
@@ -198,6 +199,7 @@ def check_answer(
     refusal_phrase: str,
     attribute_threshold: float = 0.5,
     cited_threshold: float = 0.25,
+    recite_threshold: float = 0.9,
     context: str = "",
 ) -> CheckedAnswer:
     """Resolve, renumber and verify an answer's citations; warn about what cannot be checked.
@@ -215,7 +217,7 @@ def check_answer(
     index = _Index(passages, context)
     sentences = [_Sentence(a, b, _cited(text[a:b])) for a, b in sentence_spans(text)]
     quoted = _check_quotes(text, sentences, index, warnings)
-    _check_cited(text, sentences, index, cited_threshold, warnings)
+    _check_cited(text, sentences, index, cited_threshold, warnings, recite_threshold)
     _attribute(text, sentences, index, attribute_threshold, warnings)
     _drop_ungrounded(text, sentences, index, warnings)
     kept = [s for s in sentences if not s.dropped]
@@ -431,10 +433,17 @@ def _match_view(text: str) -> tuple[str, list[int]]:
 
 
 def _check_cited(
-    text: str, sentences: list[_Sentence], index: _Index, threshold: float, warnings: list[str]
+    text: str,
+    sentences: list[_Sentence],
+    index: _Index,
+    threshold: float,
+    warnings: list[str],
+    recite_threshold: float,
 ) -> None:
     """Flag a sentence its own citations do not support: under ``threshold`` of its content
-    words in the cited passages, or a number of it in none of them."""
+    words in the cited passages, or a number of it in none of them. When another shown
+    passage holds at least ``recite_threshold`` of them (and every number), the sentence is
+    cited to that passage instead: a small model copies a sentence from [1] and cites [2]."""
     for s in sentences:
         if not s.cited:
             continue
@@ -444,7 +453,16 @@ def _check_cited(
             continue
         cited_stems = frozenset().union(*(index.token_sets(p)[0] for p in s.cited))
         cited_numbers = frozenset().union(*(index.token_sets(p)[1] for p in s.cited))
-        if _support(stems, numbers, cited_stems, cited_numbers) < threshold:
+        if _support(stems, numbers, cited_stems, cited_numbers) >= threshold:
+            continue
+        scores = [
+            _support(stems, numbers, *index.token_sets(p)) for p in range(len(index.passages))
+        ]
+        best = max(range(len(scores)), key=lambda p: scores[p])
+        if scores[best] >= recite_threshold:
+            s.cited, s.moved = [best], True
+            warnings.append(f"re-cited to the source that says it: {_clip(claim, 60)}")
+        else:
             warnings.append(f"not supported by its citation: {_clip(claim, 60)}")
 
 
@@ -513,6 +531,8 @@ def _render(text: str, sentences: list[_Sentence]) -> str:
             continue
         out.append(text[cursor : s.start])
         segment = _drop_repeats(text[s.start : s.end])
+        if s.moved:
+            segment = _attach(_CANON.sub("", segment), f"[{s.cited[0] + 1}]") + _trailing(segment)
         added = [p for p in s.added if p not in s.cited]
         if added:
             segment = _attach(segment, "".join(f"[{p + 1}]" for p in added))
@@ -533,6 +553,11 @@ def _drop_repeats(segment: str) -> str:
         return m.group()
 
     return _CANON.sub(keep_first, segment)
+
+
+def _trailing(segment: str) -> str:
+    """The whitespace that ends ``segment``."""
+    return segment[len(segment.rstrip()) :]
 
 
 def _attach(segment: str, markers: str) -> str:

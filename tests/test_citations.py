@@ -188,6 +188,31 @@ def test_quote_in_wrong_source_is_flagged(shown):
     assert any(w.startswith("unverified quote:") for w in answer.warnings)
 
 
+def test_sentence_copied_from_one_source_but_cited_to_another_is_re_cited(shown):
+    # Qwen2.5-1.5B over the seed: the Ince sentence, copied from source 1, cited [2]
+    answer = check(
+        "Peskov told reporters on Friday [2]. "
+        "Opinion polls gave him a slight lead over Tayyip Erdogan [2].",
+        shown,
+    )
+    assert answer.text == (
+        "Peskov told reporters on Friday [1]. "
+        "Opinion polls gave him a slight lead over Tayyip Erdogan [2]."
+    )
+    assert cited_ids(answer) == [(1, "p2"), (2, "p1")]
+    assert answer.warnings == [
+        "re-cited to the source that says it: "
+        "Opinion polls gave him a slight lead over Tayyip Erdogan."
+    ]
+
+
+def test_sentence_no_source_says_whole_keeps_its_citation_and_is_flagged(shown):
+    # most of it is in source 2 (not all: no source speaks of the lira and Peskov at once)
+    answer = check("Peskov denied that Russia was interfering in the Turkish lira [3].", shown)
+    assert cited_ids(answer) == [(1, "p3")]
+    assert any(w.startswith("not supported by its citation") for w in answer.warnings)
+
+
 def test_uncited_quote_is_cited_to_the_passage_that_contains_it(shown):
     answer = check('Officials insisted: "We strongly reject such statements."', shown)
     assert answer.text == 'Officials insisted: "We strongly reject such statements." [1]'
