@@ -138,7 +138,6 @@ def fit(
 
     # --- answerability: signals, best_* from the sentence model's out-of-fold ranking ---
     from rag.answerability import Model
-    from rag.extractive import best_signals, coverage_signals
 
     scorer = Model.from_dict(sentence_model)
     oof_by_row: dict[int, list[float]] = {}
@@ -150,16 +149,8 @@ def fit(
         j += len(row["candidates"])
     sig_x, sig_y, fitted = [], [], []
     for i, row in enumerate(rows):
-        cands = [_Cand(c["features"]) for c in row["candidates"]]
-        scores = oof_by_row.get(i) or [scorer.probability(c.features) for c in cands]
-        for c, s in zip(cands, scores, strict=True):
-            c.score = s
-        cands.sort(key=lambda c: -c.score)
-        signals = {
-            **row["signals"],
-            **coverage_signals(cands),  # type: ignore[arg-type]
-            **best_signals(cands),  # type: ignore[arg-type]
-        }
+        scores = oof_by_row.get(i) or [scorer.probability(c["features"]) for c in row["candidates"]]
+        signals = _question_signals(row, scores)
         sig_x.append([signals.get(f, 0.0) for f in ANSWER_FEATURES])
         sig_y.append(int(row["answerable"]))
         # an answerable question whose shown passages miss the answer tells nothing about
@@ -240,6 +231,21 @@ class _Cand:
         self.score = 0.0
 
 
+def _question_signals(row: dict[str, Any], scores: list[float]) -> dict[str, float]:
+    """A collected question's signals, its candidates ranked by ``scores``."""
+    from rag.extractive import best_signals, coverage_signals
+
+    cands = [_Cand(c["features"]) for c in row["candidates"]]
+    for c, score in zip(cands, scores, strict=True):
+        c.score = score
+    cands.sort(key=lambda c: -c.score)
+    return {
+        **row["signals"],
+        **coverage_signals(cands),  # type: ignore[arg-type]
+        **best_signals(cands),  # type: ignore[arg-type]
+    }
+
+
 def _model_dict(features: tuple[str, ...], lr: Any, mean: Any, scale: Any) -> dict[str, Any]:
     return {
         "features": list(features),
@@ -275,22 +281,14 @@ def gate(paths: list[Path], out: Path) -> dict[str, Any]:
     import numpy as np
 
     from rag.answerability import load_models
-    from rag.extractive import best_signals, coverage_signals
 
     sentence, answer = load_models(out)
     rows = [json.loads(line) for p in paths for line in p.read_text().splitlines() if line]
     prob, y = [], []
     for row in rows:
-        cands = [_Cand(c["features"]) for c in row["candidates"]]
-        for c in cands:
-            c.score = sentence.probability(c.features)
-        cands.sort(key=lambda c: -c.score)
-        signals = {
-            **row["signals"],
-            **coverage_signals(cands),  # type: ignore[arg-type]
-            **best_signals(cands),  # type: ignore[arg-type]
-        }
-        prob.append(answer.probability(signals) if cands else 0.0)
+        scores = [sentence.probability(c["features"]) for c in row["candidates"]]
+        signals = _question_signals(row, scores)
+        prob.append(answer.probability(signals) if scores else 0.0)
         y.append(int(row["answerable"]))
     p, sy = np.array(prob), np.array(y)
     sets = np.array([row["dataset"] for row in rows])
