@@ -121,7 +121,7 @@ class LLMAnswerer:
     ) -> str:
         """The model's reply to the answer prompt, its sources trimmed to the model's context."""
         self.note = ""
-        if self.reader is not None:
+        if self.reader is not None and (self.gate or self.sentences):
             reading = self.reader.read(question, passages)
             if (
                 self.gate
