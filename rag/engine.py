@@ -43,7 +43,7 @@ from rag.retrieve import (
 )
 from rag.settings import Settings
 from rag.text import likely_english
-from rag.types import Answer, Passage
+from rag.types import Answer, Passage, Reply
 
 NOT_ENGLISH = (
     "the question does not look English: the default embedding (WordLlama) and the "
@@ -64,8 +64,8 @@ class Answerer(Protocol):
 
     def respond(
         self, question: str, passages: list[Passage], as_of: date, on_token: OnToken | None
-    ) -> str:
-        """Raw answer text."""
+    ) -> Reply:
+        """Raw answer text, and notes for the reader."""
         ...
 
 
@@ -78,12 +78,12 @@ class Extractive:
 
     def respond(
         self, question: str, passages: list[Passage], as_of: date, on_token: OnToken | None
-    ) -> str:
+    ) -> Reply:
         """Best-covering sentences, or the refusal."""
         text = extractive_answerer(self.searcher).answer(question, passages, prompts.refusal())
         if on_token:
             on_token(text)
-        return text
+        return Reply(text)
 
 
 def extractive_answerer(searcher: Searcher) -> ExtractiveAnswerer:
@@ -111,16 +111,15 @@ class LLMAnswerer:
     sentences: int = 0
     gate: bool = False
     name: str = field(init=False)
-    note: str = field(init=False, default="")  # about the last reply: GATE_NOTE when gated
 
     def __post_init__(self) -> None:
         self.name = self.model.name
 
     def respond(
         self, question: str, passages: list[Passage], as_of: date, on_token: OnToken | None
-    ) -> str:
-        """The model's reply to the answer prompt, its sources trimmed to the model's context."""
-        self.note = ""
+    ) -> Reply:
+        """The model's reply to the answer prompt, its sources trimmed to the model's
+        context; the refusal with GATE_NOTE when the gate keeps the question from it."""
         if self.reader is not None and (self.gate or self.sentences):
             reading = self.reader.read(question, passages)
             if (
@@ -131,8 +130,7 @@ class LLMAnswerer:
                 refusal = prompts.refusal()
                 if on_token:
                     on_token(refusal)
-                self.note = GATE_NOTE
-                return refusal
+                return Reply(refusal, (GATE_NOTE,))
             if self.sentences:
                 passages = focused(passages, reading.candidates, self.sentences)
         messages = answer_messages(question, passages, as_of)
@@ -140,7 +138,7 @@ class LLMAnswerer:
         count = getattr(self.model, "prompt_tokens", None)
         if budget is not None and count is not None:
             messages = fit_messages(question, passages, as_of, budget(), count)
-        return self.model.complete(messages, on_token)
+        return Reply(self.model.complete(messages, on_token))
 
 
 def focused(passages: list[Passage], ranked: list[Candidate], sentences: int) -> list[Passage]:
@@ -346,8 +344,8 @@ class CitedQueryEngine(BaseQueryEngine):
         assert question.as_of is not None and question.k is not None
         ranking = [from_node(n) for n in nodes]
         shown = diversify(ranking, question.k)
-        raw = self.answerer.respond(question.query_str, shown, question.as_of, question.on_token)
-        checked = check_answer(raw, shown, refusal_phrase=prompts.refusal())
+        reply = self.answerer.respond(question.query_str, shown, question.as_of, question.on_token)
+        checked = check_answer(reply.text, shown, refusal_phrase=prompts.refusal())
         answer = Answer(
             question=question.query_str,
             answer=checked.text,
@@ -356,11 +354,8 @@ class CitedQueryEngine(BaseQueryEngine):
             citations=checked.citations,
             retrieved=retrieved_view(ranking),
             as_of=question.as_of.isoformat(),
-            warnings=list(checked.warnings),
+            warnings=[*checked.warnings, *reply.notes],
         )
-        note = getattr(self.answerer, "note", "")  # LLMAnswerer: the model was not asked
-        if note:
-            answer.warnings.append(note)
         window = relative_window(question.query_str, question.as_of)
         if window:
             answer.warnings.insert(0, window_note(window, ranking))

@@ -52,6 +52,15 @@ class Passage:
     quotes: list[dict[str, str]] = field(default_factory=list)  # who speaks, when it is a quote
 
 
+@dataclass(frozen=True)
+class Reply:
+    """An answerer's raw reply: text with [n] markers for the numbered passages, and notes
+    for the reader on how it came about (a local model that was not asked)."""
+
+    text: str
+    notes: tuple[str, ...] = ()
+
+
 @dataclass
 class Citation:
     """A numbered reference from an answer to a passage; span is within ``passage.text``."""

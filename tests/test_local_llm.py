@@ -20,6 +20,7 @@ from rag.engine import (
     make_answerer,
 )
 from rag.errors import ModelError
+from rag.eval.run import _Recorder
 from rag.extractive import ExtractiveAnswerer
 from rag.ingest import ingest
 from rag.llm import LocalChat, ScriptedChat, get_chat_model, smollm2_path
@@ -147,6 +148,20 @@ def test_gate_refuses_before_a_local_model_reads_passages_far_from_the_question(
     asker.answerer = LLMAnswerer(chat, reader, 12, gate=False)
     assert not asker.ask("Who won the Turkish presidential election?").refused
     assert len(chat.calls) == 2
+
+
+def test_the_gate_note_reaches_the_answer_through_a_wrapped_answerer(seed_path: Path) -> None:
+    """The note travels with the reply, so an answerer wrapped by rag eval's recorder
+    still tells the reader the model was not asked."""
+    settings = Settings.load().replace(llm="extractive")
+    assert ingest([str(seed_path)], settings).ok
+    asker = Asker(settings)
+    chat = ScriptedChat(["Kemal Kilicdaroglu won the Turkish presidential election. [1]"])
+    inner = LLMAnswerer(chat, extractive_answerer(asker.searcher), 12, gate=True)
+    asker.answerer = _Recorder(inner)
+    refused = asker.ask("Who won the Turkish presidential election?")
+    assert refused.refused and chat.calls == [] and refused.warnings == [GATE_NOTE]
+    assert asker.answerer.raw == "The articles don't say."
 
 
 def test_gate_admits_at_its_threshold_and_reads_it_from_the_data_file() -> None:

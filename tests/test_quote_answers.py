@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from rag.llm import ScriptedChat
 from rag.quotes.answer import SpeakerQuestion, speaker_question
 from rag.settings import Settings
 from rag.store import ChunkStore
+from rag.types import Reply
 
 runner = CliRunner()
 
@@ -137,6 +139,20 @@ def test_a_model_gets_the_quotes_as_numbered_sources(seeded: str) -> None:
     assert answer.citations[0].passage.quotes[0]["speaker"] == "Dmitry Peskov"
     _, user = model.calls[0]
     assert "(quote of Dmitry Peskov)" in user["content"]
+
+
+def test_an_answerers_notes_reach_a_quote_answer(seeded: str) -> None:
+    class Noting:
+        name = "noting"
+
+        def respond(self, question: str, passages: list, as_of: date, on_token: object) -> Reply:
+            return Reply("Peskov said there is no interference. [1]", ("a note for the reader",))
+
+    asker = Asker(Settings.load())
+    asker.answerer = Noting()
+    answer = asker.ask("What did the Kremlin say?")
+    assert answer.citations and answer.citations[0].passage.quotes  # answered from quotes
+    assert "a note for the reader" in answer.warnings
 
 
 def test_a_speaker_named_only_outside_the_quote_is_grounded(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from rag.eval.scoring import LATENCY, applicable, metric_names, score
 if TYPE_CHECKING:
     from rag.eval.judge import Judge
     from rag.settings import Settings
-    from rag.types import Answer, Passage
+    from rag.types import Answer, Passage, Reply
 
 Progress = Callable[[str, int, int | None], None]  # (phase, done, total)
 
@@ -82,11 +82,12 @@ class _Recorder:
         self.raw: str | None = None
         self.n_shown = 0
 
-    def respond(self, question: str, passages: list[Passage], as_of: date, on_token: Any) -> str:
-        """The inner answerer's reply, recorded."""
+    def respond(self, question: str, passages: list[Passage], as_of: date, on_token: Any) -> Reply:
+        """The inner answerer's reply, its text recorded."""
         self.n_shown = len(passages)
-        self.raw = self.inner.respond(question, passages, as_of, on_token)
-        return self.raw
+        reply: Reply = self.inner.respond(question, passages, as_of, on_token)
+        self.raw = reply.text
+        return reply
 
 
 def evaluate(

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from rag.llm import OnToken
     from rag.quotes.index import QuoteIndex
     from rag.retrieve import Filters
-    from rag.types import Answer, Passage
+    from rag.types import Answer, Passage, Reply
 
 MAX_QUOTES = 20  # quotes in one answer
 LEAD_WORDS = 12  # the most words of narration shown before a partial quote
@@ -77,7 +77,7 @@ class Answerer(Protocol):
 
     def respond(
         self, question: str, passages: list[Passage], as_of: date, on_token: OnToken | None
-    ) -> str: ...
+    ) -> Reply: ...
 
 
 @dataclass
@@ -274,7 +274,7 @@ def answer_from_quotes(
     the question is not one, or the speaker has no quote on it (the caller then retrieves)."""
     from rag import prompts
     from rag.citations import check_answer
-    from rag.types import Answer
+    from rag.types import Answer, Reply
 
     asked = speaker_question(question)
     if asked is None:
@@ -284,13 +284,13 @@ def answer_from_quotes(
         return None
     passages = quote_passages(quotes)
     if answerer.name == "extractive":
-        raw = quote_answer(quotes)
+        reply = Reply(quote_answer(quotes))
         if on_token:
-            on_token(raw)
+            on_token(reply.text)
     else:
-        raw = answerer.respond(question, _with_speakers(passages, quotes), as_of, on_token)
+        reply = answerer.respond(question, _with_speakers(passages, quotes), as_of, on_token)
     speakers = " ".join(" ".join([q.quote.speaker, *q.quote.descriptors]) for q in quotes)
-    checked = check_answer(raw, passages, refusal_phrase=prompts.refusal(), context=speakers)
+    checked = check_answer(reply.text, passages, refusal_phrase=prompts.refusal(), context=speakers)
     for citation in checked.citations:
         q = next(q for q, p in zip(quotes, passages, strict=True) if p is citation.passage)
         citation.passage.quotes = [{"speaker": q.quote.speaker, "kind": q.quote.kind}]
@@ -302,7 +302,7 @@ def answer_from_quotes(
         citations=checked.citations,
         retrieved=passages,
         as_of=as_of.isoformat(),
-        warnings=list(checked.warnings),
+        warnings=[*checked.warnings, *reply.notes],
     )
 
 
