@@ -211,6 +211,18 @@ def test_attribution_rules(text: str, speakers: dict[str, str]):
     assert {fragment: by_text(found, fragment).speaker for fragment in speakers} == speakers
 
 
+def test_a_role_and_a_name_in_apposition_are_read_once_each():
+    """In "Its CEO, CC Wei, said" each could pass for the name; reading one as the other's
+    appositive again and again was an endless recursion (an article of the newsqa corpus
+    stopped rag ingest)."""
+    found = quotes_of(
+        "Harbour Chips is building a plant in Ohio.\n\n"
+        "Its CEO, CC Wei, said the plant would open next year."
+    )
+    quote = by_text(found, "open next year")
+    assert quote.speaker == "CC Wei" and "Its CEO" in quote.descriptors
+
+
 def test_a_role_noun_skips_a_person_the_article_gives_another_job():
     found = quotes_of(
         "Tom Barker is ready to sign a new deal after a fine season.\n\n"

@@ -544,8 +544,12 @@ class _Extractor:
 
     # -- speakers ------------------------------------------------------------------------
 
-    def _speaker(self, np_text: str, appositive: str | None, at: int) -> tuple[Person, str] | None:
-        """The person an attribution's subject refers to, and how it was identified."""
+    def _speaker(
+        self, np_text: str, appositive: str | None, at: int, *, swapped: bool = False
+    ) -> tuple[Person, str] | None:
+        """The person an attribution's subject refers to, and how it was identified.
+        ``swapped``: the subject was the appositive of the phrase first read, which is not
+        read again as the subject ("Its CEO, CC Wei, said": each could pass for the name)."""
         np_text = _LEADING_FILLER.sub("", np_text.strip(" ,"))
         low = np_text.lower()
         if not low:
@@ -599,9 +603,9 @@ class _Extractor:
             words = words[1:]  # "the Bank of England", "The Electoral Commission"
             np_text = " ".join(words)
         elif determiner:
-            if appositive and _proper(appositive.strip(" ,").split()):
+            if appositive and not swapped and _proper(appositive.strip(" ,").split()):
                 # "The mayor, Ana Lopes, said": the name is in the appositive
-                return self._speaker(appositive.strip(" ,"), f", {np_text},", at)
+                return self._speaker(appositive.strip(" ,"), f", {np_text},", at, swapped=True)
             return self._role(np_text, at)
         if low in _GENERIC or words[-1].lower() in _GENERIC:
             return None
@@ -622,9 +626,13 @@ class _Extractor:
         if is_role_word(name.split()[-1]):
             return self._role(np_text, at)
         app = appositive.strip(" ,") if appositive else ""
-        if _person_like(app) and (looks_like_org(name) or self.cast.lookup(name) is None):
+        if (
+            _person_like(app)
+            and not swapped
+            and (looks_like_org(name) or self.cast.lookup(name) is None)
+        ):
             # "director of the Victims of Crime Trust, Norman Brennan, accused ..."
-            return self._speaker(app, f", {np_text},", at)
+            return self._speaker(app, f", {np_text},", at, swapped=True)
         person = self.cast.lookup(name, at)
         if person is None:
             person = self.cast.add(
