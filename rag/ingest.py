@@ -63,6 +63,7 @@ class IngestReport:
     duplicates: list[Duplicate] = field(default_factory=list)
     failed: list[ReadFailure] = field(default_factory=list)
     skipped: list[ReadFailure] = field(default_factory=list)  # pages that are not articles
+    unquoted: dict[str, str] = field(default_factory=dict)  # stored without quotes: id -> why
     chunks: int = 0
     seconds: float = 0.0
 
@@ -80,6 +81,7 @@ class IngestReport:
             "duplicates": [_duplicate_dict(d) for d in self.duplicates],
             "failed": [{"path": f.path, "line": f.line, "reason": f.reason} for f in self.failed],
             "skipped": [{"path": f.path, "reason": f.reason} for f in self.skipped],
+            "unquoted": [{"id": k, "reason": why} for k, why in self.unquoted.items()],
         }
         return {
             **outcomes,
@@ -499,7 +501,10 @@ class _Run:
     ) -> None:
         items = self._drop_too_long(items)
         for item in items:
-            item.quotes = quotes.get(item.article.article_id)
+            aid = item.article.article_id
+            item.quotes = quotes.records.get(aid)
+            if aid in quotes.failed:
+                self.report.unquoted[aid] = quotes.failed[aid]
         replaced = [i.article.article_id for i in items if i.article.article_id in stored]
         replaced += [old for i in items for old in earlier.get(i.article.article_id, [])]
         self.removed.update(replaced)

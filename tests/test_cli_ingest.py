@@ -156,6 +156,7 @@ def test_ingest_json_lists_every_outcome_and_counts_them(tmp_path: Path, seed_pa
         "duplicates": 0,
         "failed": 0,
         "skipped": 0,
+        "unquoted": 0,
     }
     assert first["chunks"] >= 2
 
@@ -178,6 +179,7 @@ def test_ingest_json_lists_every_outcome_and_counts_them(tmp_path: Path, seed_pa
         "duplicates": 1,
         "failed": 1,
         "skipped": 0,
+        "unquoted": 0,
     }
 
 
@@ -201,6 +203,32 @@ def test_bad_inputs_fail_one_by_one_and_good_files_still_ingest(
     assert "empty.txt" in err and "binary.txt" in err and "bad.jsonl:2" in err
     assert "missing.txt" in err and "x.docx" in err
     assert len(json.loads(rag("list", "--json")[1])) == 2
+
+
+def test_an_article_whose_quotes_cannot_be_read_is_stored_without_them(
+    tmp_path: Path, seed_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault in the quote extractor on one article's text (the newsqa corpus once had
+    one) is a warning for that article, not the end of the ingest."""
+    from rag.quotes import worker
+
+    extract = worker.extract_quotes
+
+    def faulty(article_id: str, text: str) -> list:
+        if "fees will rise" in text:
+            raise RecursionError("maximum recursion depth exceeded")
+        return extract(article_id, text)
+
+    monkeypatch.setattr(worker, "extract_quotes", faulty)
+    (tmp_path / "harbour.txt").write_text(
+        'Harbour fees rise\n\n"The fees will rise in June," the port said on Monday.\n'
+    )
+    code, out, err = rag("ingest", str(seed_path), str(tmp_path / "harbour.txt"))
+    assert code == 0 and "added 2" in out
+    [warning] = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert "stored without its quotes: RecursionError" in warning
+    assert len(json.loads(rag("list", "--json")[1])) == 2
+    assert "Peskov" in rag("ask", "What did the Kremlin say?")[1]  # the seed's quotes are in
 
 
 def test_remove_and_remove_unknown(seeded: str) -> None:

@@ -124,6 +124,34 @@ def test_older_store_without_quote_index_gets_its_quotes_on_the_next_ingest(
     assert len(answer) >= 6 and {q.quote.speaker for q in answer} == {"Dmitry Peskov"}
 
 
+def test_a_backfill_stores_an_article_whose_quotes_cannot_be_read_without_them(
+    seed_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag.quotes import backfill
+
+    setup = settings()
+    mill = tmp_path / "mill.jsonl"
+    write_mill(mill, MILL)
+    ingest([str(seed_path), str(mill)], setup)
+    made = ChunkStore.open(setup)
+    peskov = quotes_by(made, "Peskov")
+    made.client.delete_collection(f"{setup.collection}-quotes")  # as an older version left it
+    extract = backfill.extract_quotes
+
+    def faulty(article_id: str, text: str) -> list:
+        if "Rosa Hale" in text:
+            raise RecursionError("maximum recursion depth exceeded")
+        return extract(article_id, text)
+
+    monkeypatch.setattr(backfill, "extract_quotes", faulty)
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"id": "o-1", "title": "Rain", "text": "It rained."}) + "\n")
+    assert ingest([str(other)], setup).ok  # the catch-up runs under it, past the fault
+    store = ChunkStore.open(setup)
+    assert quotes_by(store, "Peskov") == peskov and quotes_by(store, "Hale") == []
+    assert not store.quote_index().needs_backfill
+
+
 def test_quote_index_without_key_records_is_read_and_then_keyed(seed_path: Path) -> None:
     setup = settings()
     ingest([str(seed_path)], setup)
@@ -229,12 +257,18 @@ def test_large_ingest_finds_quotes_in_a_process_of_their_own(
 
 
 def test_quote_worker_failure_is_a_one_line_error() -> None:
+    """An article's fault is that article's (reported, the batch goes on); a batch the
+    worker cannot read at all is a one-line error, and the worker goes on after it."""
     worker = QuoteWorker()
     try:
-        worker.send([Article("x", "Broken", None)])  # type: ignore[arg-type]
-        with pytest.raises(RagError, match=r"^the quote worker failed: TypeError"):
+        worker.send([Article("x", "Broken", None), Article("mill-1", "Mill", MILL)])  # type: ignore[arg-type]
+        found = worker.receive()
+        assert found.failed["x"].startswith("TypeError") and "x" not in found.records
+        assert found.records["mill-1"].metadata["keys"]
+        worker.send([None])  # type: ignore[list-item]
+        with pytest.raises(RagError, match=r"^the quote worker failed: AttributeError"):
             worker.receive()
         worker.send([Article("mill-1", "Mill", MILL)])
-        assert worker.receive()["mill-1"].metadata["keys"]  # it goes on
+        assert worker.receive().records["mill-1"].metadata["keys"]  # it goes on
     finally:
         worker.close()

@@ -155,6 +155,8 @@ def ingest_summary(console: Console, err: Console, report: IngestReport) -> None
         err.print(Text(f"failed: {failure}", style="red"))
     for page in report.skipped:
         console.print(Text(f"skipped: {page} (--force keeps it)", style="yellow"))
+    for article_id, why in report.unquoted.items():
+        err.print(Text(f"warning: {article_id} stored without its quotes: {why}", style="yellow"))
 
 
 def update_summary(console: Console, err: Console, report: UpdateReport) -> None:

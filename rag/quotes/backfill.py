@@ -27,10 +27,11 @@ BATCH = 200
 @dataclass
 class CatchUp:
     """What ``catch_up`` did: articles whose quotes were extracted, articles filed under
-    speaker keys."""
+    speaker keys, articles whose quotes could not be read (recorded as having none)."""
 
     extracted: int = 0
     keyed: int = 0
+    failed: int = 0
 
 
 def catch_up(store: ChunkStore) -> CatchUp:
@@ -53,7 +54,12 @@ def catch_up(store: ChunkStore) -> CatchUp:
                     published=str(meta.get("published") or "") or None,
                     url=str(meta.get("url", "")),
                 )
-                batch.append((article, extract_quotes(article_id, text)))
+                try:
+                    quotes = extract_quotes(article_id, text)
+                except Exception:  # as in rag.quotes.worker: one text never stops an ingest
+                    quotes = []
+                    done.failed += 1
+                batch.append((article, quotes))
             store.call(partial(index.write, batch))
             done.extracted += len(batch)
         store.call(index.backfilled)

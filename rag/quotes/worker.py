@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rag.errors import RagError
 from rag.processes import follow_parent
@@ -28,14 +28,29 @@ if TYPE_CHECKING:
 
     from rag.types import Article
 
-Found = dict[str, QuoteRecord]  # article id -> the record of its quotes
+
+class Found(NamedTuple):
+    """The quotes of a batch of articles."""
+
+    records: dict[str, QuoteRecord]  # article id -> the record of its quotes, if it has any
+    failed: dict[str, str]  # article id -> why its quotes could not be read
 
 
 def quotes_of(articles: list[Article]) -> Found:
     """The quote records of those articles that have quotes (``rag.quotes.index``), by
-    article id: all the work of the quotes but writing them."""
-    found = (quote_record(a, extract_quotes(a.article_id, a.text)) for a in articles)
-    return {r.article_id: r for r in found if r is not None}
+    article id: all the work of the quotes but writing them. An article whose quotes cannot
+    be read (a fault in the extractor on some text) is stored without them and reported: it
+    never stops an ingest."""
+    found = Found({}, {})
+    for a in articles:
+        try:
+            record = quote_record(a, extract_quotes(a.article_id, a.text))
+        except Exception as exc:
+            found.failed[a.article_id] = f"{type(exc).__name__}: {exc}"
+            continue
+        if record is not None:
+            found.records[a.article_id] = record
+    return found
 
 
 class QuoteWorker:
