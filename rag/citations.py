@@ -208,7 +208,7 @@ def check_answer(
     names and numbers count as grounded."""
     if not raw or not raw.strip():
         return _refusal(refusal_phrase, ["the model returned no text"])
-    if _is_refusal(raw, refusal_phrase):
+    if is_refusal(raw, refusal_phrase):
         return _refusal(refusal_phrase, [])
     warnings: list[str] = []
     text = _ADJACENT.sub(r"\1", _resolve_markers(raw, passages, warnings).strip())
@@ -250,7 +250,7 @@ def _refusal_key(text: str) -> str:
     return " ".join(_REFUSAL_WORD.findall(text))
 
 
-def _is_refusal(raw: str, phrase: str) -> bool:
+def is_refusal(raw: str, phrase: str) -> bool:
     """True when the answer is, or starts with, the refusal phrase."""
     key, want = _refusal_key(raw), _refusal_key(phrase)
     return bool(want) and (key == want or key.startswith(want + " "))

@@ -23,7 +23,7 @@ from llama_index.core.prompts.mixin import PromptMixinType
 from llama_index.core.schema import NodeWithScore, QueryBundle, QueryType
 
 from rag import prompts
-from rag.citations import MARKER, check_answer
+from rag.citations import MARKER, check_answer, is_refusal
 from rag.dates import DateWindow, relative_window
 from rag.errors import ModelError
 from rag.extractive import Candidate, ExtractiveAnswerer
@@ -54,6 +54,10 @@ EXTRACTIVE_NOTE = "extractive answer (no LLM configured): sentences quoted from 
 GATE_NOTE = (
     "the local model was not asked: the passages are far from answering the question "
     "(RAG_LOCAL_GATE=off asks it anyway)"
+)
+FALLBACK_NOTE = (
+    "the local model found no answer; these are the sentences the extractive answerer "
+    "picks from the passages (RAG_LOCAL_FALLBACK=off keeps the model's refusal)"
 )
 
 
@@ -104,12 +108,16 @@ class LLMAnswerer:
     local model's time (README, Local models). With ``gate`` as well, a question whose
     passages the reader's answerability model finds far from answering it (under the
     model's gate) is refused before the model reads anything: a small model answers what it
-    is asked, and the gate's rule keeps such refusals rare among answerable questions."""
+    is asked, and the gate's rule keeps such refusals rare among answerable questions. With
+    ``fallback`` as well, when the model refuses and the reader's answerability model
+    accepts (its operating point), the answer is the reader's sentences, with a note: a
+    small model refuses questions its passages answer (README, Local models)."""
 
     model: ChatModel
     reader: ExtractiveAnswerer | None = None
     sentences: int = 0
     gate: bool = False
+    fallback: bool = False
     name: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -119,26 +127,35 @@ class LLMAnswerer:
         self, question: str, passages: list[Passage], as_of: date, on_token: OnToken | None
     ) -> Reply:
         """The model's reply to the answer prompt, its sources trimmed to the model's
-        context; the refusal with GATE_NOTE when the gate keeps the question from it."""
-        if self.reader is not None and (self.gate or self.sentences):
+        context; the refusal with GATE_NOTE when the gate keeps the question from it, the
+        reader's answer with FALLBACK_NOTE when the model refuses and the reader does not."""
+        refusal = prompts.refusal()
+        reading = None
+        shown = passages
+        if self.reader is not None and (self.gate or self.sentences or self.fallback):
             reading = self.reader.read(question, passages)
             if (
                 self.gate
                 and reading.candidates
                 and not self.reader.models[1].admits(reading.answerable)
             ):
-                refusal = prompts.refusal()
                 if on_token:
                     on_token(refusal)
                 return Reply(refusal, (GATE_NOTE,))
             if self.sentences:
-                passages = focused(passages, reading.candidates, self.sentences)
-        messages = answer_messages(question, passages, as_of)
+                shown = focused(passages, reading.candidates, self.sentences)
+        messages = answer_messages(question, shown, as_of)
         budget = getattr(self.model, "context_budget", None)
         count = getattr(self.model, "prompt_tokens", None)
         if budget is not None and count is not None:
-            messages = fit_messages(question, passages, as_of, budget(), count)
-        return Reply(self.model.complete(messages, on_token))
+            messages = fit_messages(question, shown, as_of, budget(), count)
+        text = self.model.complete(messages, on_token)
+        if self.fallback and reading is not None and is_refusal(text, refusal):
+            assert self.reader is not None
+            found = self.reader.answer_from(reading, refusal)
+            if found != refusal:
+                return Reply(found, (FALLBACK_NOTE,))
+        return Reply(text)
 
 
 def focused(passages: list[Passage], ranked: list[Candidate], sentences: int) -> list[Passage]:
@@ -275,7 +292,13 @@ def make_answerer(
     if spec.startswith("local"):
         reader = extractive_answerer(searcher)
         model = get_chat_model(spec, settings)
-        return LLMAnswerer(model, reader, settings.focus_sentences, settings.local_gate)
+        return LLMAnswerer(
+            model,
+            reader,
+            settings.focus_sentences,
+            settings.local_gate,
+            settings.local_fallback,
+        )
     return LLMAnswerer(get_chat_model(spec, settings))
 
 

@@ -122,7 +122,10 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, passages: list[Passage], refusal: str) -> str:
         """Cited sentences, or the refusal sentence."""
-        reading = self.read(question, passages)
+        return self.answer_from(self.read(question, passages), refusal)
+
+    def answer_from(self, reading: Reading, refusal: str) -> str:
+        """The cited sentences of a reading, or the refusal when it does not answer."""
         if not reading.candidates or not self.models[1].accepts(reading.answerable):
             return refusal
         return " ".join(f"{c.text.strip()} [{c.source}]" for c in self._pick(reading))

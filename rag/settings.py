@@ -165,6 +165,13 @@ class Settings:
         "answerability model finds the passages far from answering (under its gate).",
         default_text="on",
     )
+    local_fallback: bool = setting(
+        "RAG_LOCAL_FALLBACK",
+        True,
+        "When a local model finds no answer but the extractive answerer does (above its "
+        "operating point), answer with the extractive answerer's sentences, with a note.",
+        default_text="on",
+    )
     origins: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod

@@ -10,6 +10,7 @@ import pytest
 from rag.answerability import Model, load_models
 from rag.bm25 import BM25Index, Row, Vocab, tokenize_words
 from rag.engine import (
+    FALLBACK_NOTE,
     GATE_NOTE,
     Asker,
     LLMAnswerer,
@@ -112,7 +113,7 @@ def test_local_models_read_focused_sources_and_others_whole(tmp_path: Path) -> N
     assert ingest([str(Path(__file__).resolve().parents[1] / "seeds")], local).ok
     answerer = make_answerer(local, Searcher(local).open())
     assert isinstance(answerer, LLMAnswerer) and answerer.reader is not None
-    assert answerer.sentences == 12 and answerer.gate
+    assert answerer.sentences == 12 and answerer.gate and answerer.fallback
     whole = Settings.load(
         flags={**base, "llm": "local:smollm2-135m"}, env={"RAG_FOCUS_SENTENCES": "0"}
     )
@@ -148,6 +149,29 @@ def test_gate_refuses_before_a_local_model_reads_passages_far_from_the_question(
     asker.answerer = LLMAnswerer(chat, reader, 12, gate=False)
     assert not asker.ask("Who won the Turkish presidential election?").refused
     assert len(chat.calls) == 2
+
+
+def test_a_local_models_refusal_gives_way_to_the_extractive_answer_when_that_accepts(
+    seed_path: Path,
+) -> None:
+    """Qwen refused seed-09 and seed-20, whose passages the extractive answerer answers:
+    the reader's sentences are the answer then, with a note; where the reader refuses too
+    ("What is the name of Turkey's election authority?", above the gate, below the
+    operating point), and with the fallback off, the model's refusal stands."""
+    settings = Settings.load().replace(llm="extractive")
+    assert ingest([str(seed_path)], settings).ok
+    asker = Asker(settings)
+    reader = extractive_answerer(asker.searcher)
+    chat = ScriptedChat(["The articles don't say."] * 3)
+    asker.answerer = LLMAnswerer(chat, reader, 12, gate=True, fallback=True)
+    found = asker.ask("Which presidential candidate withdrew from the race?")
+    assert not found.refused and "Muharrem Ince" in found.answer and found.citations
+    assert found.warnings == [FALLBACK_NOTE] and len(chat.calls) == 1
+    neither = asker.ask("What is the name of Turkey's election authority?")
+    assert neither.refused and neither.warnings == [] and len(chat.calls) == 2
+    asker.answerer = LLMAnswerer(chat, reader, 12, gate=True, fallback=False)
+    kept = asker.ask("Which presidential candidate withdrew from the race?")
+    assert kept.refused and kept.warnings == []
 
 
 def test_the_gate_note_reaches_the_answer_through_a_wrapped_answerer(seed_path: Path) -> None:
