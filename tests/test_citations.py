@@ -269,6 +269,16 @@ def test_a_sentence_naming_what_no_source_names_is_left_out(shown):
     assert any(w.startswith("left out (52.1, commission in no source)") for w in alone.warnings)
 
 
+def test_a_name_in_another_form_of_a_source_word_is_grounded() -> None:
+    """Qwen's answer to seed-20 was left out for "american" while its source says "the
+    Americans": a model's adjective for the source's noun is not a made-up name."""
+    source = passage(1, 'Peskov said Kilicdaroglu "should recall what the Americans have done."')
+    answer = check("Peskov pointed to the American investigations [1].", [source])
+    assert not answer.refused and answer.warnings == []
+    made_up = check("Peskov pointed to the Canadian investigations [1].", [source])
+    assert made_up.refused and "left out (canadian in no source)" in made_up.warnings[0]
+
+
 def test_number_mismatch_fails_support(shown):
     wrong = "The central bank held its main interest rate at 9.5% on Thursday."
     assert support(wrong, ECONOMY) == 0.0
