@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -48,3 +51,21 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def seed_path() -> Path:
     """The seed article inside the project."""
     return SEED
+
+
+@pytest.fixture
+def break_quotes(monkeypatch: pytest.MonkeyPatch) -> Callable[[ModuleType, str], None]:
+    """Makes a module's ``extract_quotes`` fail (RecursionError, as it once did on a
+    newsqa article) on every text holding a fragment."""
+
+    def breaking(module: ModuleType, fragment: str) -> None:
+        extract = module.extract_quotes
+
+        def faulty(article_id: str, text: str) -> Any:
+            if fragment in text:
+                raise RecursionError("maximum recursion depth exceeded")
+            return extract(article_id, text)
+
+        monkeypatch.setattr(module, "extract_quotes", faulty)
+
+    return breaking

@@ -4,8 +4,9 @@ removed with it; embedded and on a real Chroma server."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from servers import chroma_server
@@ -91,9 +92,9 @@ def test_quote_index_in_step_embedded(seed_path: Path, tmp_path: Path) -> None:
     check_in_step(settings(), seed_path, tmp_path)
 
 
-def test_older_store_without_quote_index_gets_its_quotes_on_the_next_ingest(
-    seed_path: Path, tmp_path: Path
-) -> None:
+def store_before_quote_index(seed_path: Path, tmp_path: Path) -> tuple[Settings, list[str]]:
+    """The seed and the mill article in a store without a quote index, as an older version
+    left it; the seed's Peskov quotes as the index had them."""
     setup = settings()
     mill = tmp_path / "mill.jsonl"
     write_mill(mill, MILL)
@@ -101,15 +102,27 @@ def test_older_store_without_quote_index_gets_its_quotes_on_the_next_ingest(
     made = ChunkStore.open(setup)
     peskov = quotes_by(made, "Peskov")
     assert len(peskov) >= 6
-    made.client.delete_collection(f"{setup.collection}-quotes")  # as an older version left it
+    made.client.delete_collection(f"{setup.collection}-quotes")
+    return setup, peskov
+
+
+def ingest_something(setup: Settings, tmp_path: Path) -> bool:
+    """An ingest of one new short article (its catch-up is what is tested); True if ok."""
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"id": "o-1", "title": "Rain", "text": "It rained."}) + "\n")
+    return ingest([str(other)], setup).ok
+
+
+def test_older_store_without_quote_index_gets_its_quotes_on_the_next_ingest(
+    seed_path: Path, tmp_path: Path
+) -> None:
+    setup, peskov = store_before_quote_index(seed_path, tmp_path)
     store = ChunkStore.open(setup)
     with pytest.raises(Exception, match="the next 'rag ingest PATH' extracts"):
         store.quote_index()
 
     # the next ingest (here of nothing new) extracts the stored articles' quotes
-    other = tmp_path / "other.jsonl"
-    other.write_text(json.dumps({"id": "o-1", "title": "Rain", "text": "It rained."}) + "\n")
-    ingest([str(other)], setup)
+    assert ingest_something(setup, tmp_path)
     store = ChunkStore.open(setup)
     assert quotes_by(store, "Peskov") == peskov
     assert quotes_by(store, "Hale") == [
@@ -125,28 +138,13 @@ def test_older_store_without_quote_index_gets_its_quotes_on_the_next_ingest(
 
 
 def test_a_backfill_stores_an_article_whose_quotes_cannot_be_read_without_them(
-    seed_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    seed_path: Path, tmp_path: Path, break_quotes: Callable[[ModuleType, str], None]
 ) -> None:
     from rag.quotes import backfill
 
-    setup = settings()
-    mill = tmp_path / "mill.jsonl"
-    write_mill(mill, MILL)
-    ingest([str(seed_path), str(mill)], setup)
-    made = ChunkStore.open(setup)
-    peskov = quotes_by(made, "Peskov")
-    made.client.delete_collection(f"{setup.collection}-quotes")  # as an older version left it
-    extract = backfill.extract_quotes
-
-    def faulty(article_id: str, text: str) -> list:
-        if "Rosa Hale" in text:
-            raise RecursionError("maximum recursion depth exceeded")
-        return extract(article_id, text)
-
-    monkeypatch.setattr(backfill, "extract_quotes", faulty)
-    other = tmp_path / "other.jsonl"
-    other.write_text(json.dumps({"id": "o-1", "title": "Rain", "text": "It rained."}) + "\n")
-    assert ingest([str(other)], setup).ok  # the catch-up runs under it, past the fault
+    setup, peskov = store_before_quote_index(seed_path, tmp_path)
+    break_quotes(backfill, "Rosa Hale")
+    assert ingest_something(setup, tmp_path)  # the catch-up runs under it, past the fault
     store = ChunkStore.open(setup)
     assert quotes_by(store, "Peskov") == peskov and quotes_by(store, "Hale") == []
     assert not store.quote_index().needs_backfill
