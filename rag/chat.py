@@ -21,7 +21,13 @@ from rag import prompts
 from rag.dates import parse_date
 from rag.engine import LLMAnswerer, make_answerer
 from rag.errors import RagError
-from rag.followup import Turn, fallback_condense, first_line, plausible_rewrite
+from rag.followup import (
+    Turn,
+    fallback_condense,
+    first_line,
+    looks_like_follow_up,
+    plausible_rewrite,
+)
 from rag.llm import ChatModel
 from rag.retrieve import Filters
 from rag.settings import MAX_K, MIN_K
@@ -147,8 +153,12 @@ class ChatSession:
         return f"{said} · as of {self.as_of}" if self.as_of else said
 
     def condense(self, question: str) -> str:
-        """The question rewritten to stand alone, given the conversation."""
-        if not self.turns:
+        """The question rewritten to stand alone, given the conversation. A question that
+        stands alone already (no pronoun before a name, no "and…"/"what about…", not too
+        vague to search) is searched as asked: Qwen2.5-1.5B rewrote "After which date must
+        Russia withdraw its hand?" as "When did Russia withdraw its hand…?" and answered
+        that."""
+        if not self.turns or not looks_like_follow_up(question):
             return question
         model = self.model
         if model is not None:

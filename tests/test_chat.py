@@ -208,6 +208,17 @@ def test_llm_rewrite_that_answers_instead_of_asking_falls_back(
     assert not plausible_rewrite("Why did he leave?", "He left because of a faked video.")
 
 
+def test_a_question_that_stands_alone_is_not_rewritten(seeded: Path, searcher: Searcher) -> None:
+    # Qwen2.5-1.5B rewrote this standalone question as "When did Russia withdraw its hand
+    # from Turkey's elections?" and answered that Russia withdrew on May 15
+    model = ScriptedChat(["Ince withdrew. [1]", "May 15 [1]"])
+    session, view = _session(seeded, searcher, model)
+    session.ask("Who withdrew from the race?")
+    turn = session.ask("After which date must Russia withdraw its hand?")
+    assert turn is not None and turn.standalone == "After which date must Russia withdraw its hand?"
+    assert len(model.calls) == 2 and "searching" not in view.kinds()  # no rewrite asked for
+
+
 def test_llm_rewrite_that_drops_the_question_falls_back(seeded: Path, searcher: Searcher) -> None:
     model = ScriptedChat(["Peskov denied it. [1]", "The sources only cited each sentence."])
     session, _ = _session(seeded, searcher, model)
