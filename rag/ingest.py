@@ -194,7 +194,8 @@ def write_articles(
         name = embedder.name if embedder else _embedder_name(settings, pool)
         with write_lock(settings):
             store = ChunkStore.open(settings, name, create=True)
-            catch_up_quotes(store)  # a store from before the quote index gets its quotes
+            # a store from before the quote index gets its quotes
+            report.unquoted.update(catch_up_quotes(store).failed)
             base = _index_in_step(settings, store)
             run = _Run(settings, store, embedder, pool, report, force, batch, on_done)
             run.quoting = quoting

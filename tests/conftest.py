@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -54,11 +53,12 @@ def seed_path() -> Path:
 
 
 @pytest.fixture
-def break_quotes(monkeypatch: pytest.MonkeyPatch) -> Callable[[ModuleType, str], None]:
-    """Makes a module's ``extract_quotes`` fail (RecursionError, as it once did on a
-    newsqa article) on every text holding a fragment."""
+def break_quotes(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """Makes the quote extractor fail (RecursionError, as it once did on a newsqa article)
+    on every text holding a fragment."""
+    from rag.quotes import extract as module
 
-    def breaking(module: ModuleType, fragment: str) -> None:
+    def breaking(fragment: str) -> None:
         extract = module.extract_quotes
 
         def faulty(article_id: str, text: str) -> Any:

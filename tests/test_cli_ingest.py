@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from typer.testing import CliRunner
@@ -208,13 +207,11 @@ def test_bad_inputs_fail_one_by_one_and_good_files_still_ingest(
 
 
 def test_an_article_whose_quotes_cannot_be_read_is_stored_without_them(
-    tmp_path: Path, seed_path: Path, break_quotes: Callable[[ModuleType, str], None]
+    tmp_path: Path, seed_path: Path, break_quotes: Callable[[str], None]
 ) -> None:
     """A fault in the quote extractor on one article's text (the newsqa corpus once had
     one) is a warning for that article, not the end of the ingest."""
-    from rag.quotes import worker
-
-    break_quotes(worker, "fees will rise")
+    break_quotes("fees will rise")
     (tmp_path / "harbour.txt").write_text(
         'Harbour fees rise\n\n"The fees will rise in June," the port said on Monday.\n'
     )

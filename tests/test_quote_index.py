@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from servers import chroma_server
 
 from rag.errors import RagError
-from rag.ingest import ingest, remove
+from rag.ingest import IngestReport, ingest, remove
 from rag.quotes.answer import find_speaker_quotes, speaker_question
 from rag.quotes.index import KEY_PREFIX, KEYS_FLAG, LINES, ROWS
 from rag.quotes.worker import QuoteWorker
@@ -106,11 +105,11 @@ def store_before_quote_index(seed_path: Path, tmp_path: Path) -> tuple[Settings,
     return setup, peskov
 
 
-def ingest_something(setup: Settings, tmp_path: Path) -> bool:
-    """An ingest of one new short article (its catch-up is what is tested); True if ok."""
+def ingest_something(setup: Settings, tmp_path: Path) -> IngestReport:
+    """An ingest of one new short article (its catch-up is what is tested)."""
     other = tmp_path / "other.jsonl"
     other.write_text(json.dumps({"id": "o-1", "title": "Rain", "text": "It rained."}) + "\n")
-    return ingest([str(other)], setup).ok
+    return ingest([str(other)], setup)
 
 
 def test_older_store_without_quote_index_gets_its_quotes_on_the_next_ingest(
@@ -122,7 +121,7 @@ def test_older_store_without_quote_index_gets_its_quotes_on_the_next_ingest(
         store.quote_index()
 
     # the next ingest (here of nothing new) extracts the stored articles' quotes
-    assert ingest_something(setup, tmp_path)
+    assert ingest_something(setup, tmp_path).ok
     store = ChunkStore.open(setup)
     assert quotes_by(store, "Peskov") == peskov
     assert quotes_by(store, "Hale") == [
@@ -138,13 +137,13 @@ def test_older_store_without_quote_index_gets_its_quotes_on_the_next_ingest(
 
 
 def test_a_backfill_stores_an_article_whose_quotes_cannot_be_read_without_them(
-    seed_path: Path, tmp_path: Path, break_quotes: Callable[[ModuleType, str], None]
+    seed_path: Path, tmp_path: Path, break_quotes: Callable[[str], None]
 ) -> None:
-    from rag.quotes import backfill
-
     setup, peskov = store_before_quote_index(seed_path, tmp_path)
-    break_quotes(backfill, "Rosa Hale")
-    assert ingest_something(setup, tmp_path)  # the catch-up runs under it, past the fault
+    break_quotes("Rosa Hale")
+    report = ingest_something(setup, tmp_path)  # the catch-up runs under it, past the fault
+    [(_, why)] = report.unquoted.items()  # the mill article, reported as the worker does
+    assert report.ok and why.startswith("RecursionError")
     store = ChunkStore.open(setup)
     assert quotes_by(store, "Peskov") == peskov and quotes_by(store, "Hale") == []
     assert not store.quote_index().needs_backfill

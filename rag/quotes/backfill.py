@@ -11,11 +11,11 @@ starts again on the next ingest.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
-from rag.quotes.extract import extract_quotes
+from rag.quotes.extract import quotes_or_fault
 from rag.types import Article
 
 if TYPE_CHECKING:
@@ -27,11 +27,12 @@ BATCH = 200
 @dataclass
 class CatchUp:
     """What ``catch_up`` did: articles whose quotes were extracted, articles filed under
-    speaker keys, articles whose quotes could not be read (recorded as having none)."""
+    speaker keys, articles whose quotes could not be read (recorded as having none): id ->
+    why."""
 
     extracted: int = 0
     keyed: int = 0
-    failed: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 def catch_up(store: ChunkStore) -> CatchUp:
@@ -54,11 +55,9 @@ def catch_up(store: ChunkStore) -> CatchUp:
                     published=str(meta.get("published") or "") or None,
                     url=str(meta.get("url", "")),
                 )
-                try:
-                    quotes = extract_quotes(article_id, text)
-                except Exception:  # as in rag.quotes.worker: one text never stops an ingest
-                    quotes = []
-                    done.failed += 1
+                quotes, fault = quotes_or_fault(article_id, text)
+                if fault:
+                    done.failed[article_id] = fault
                 batch.append((article, quotes))
             store.call(partial(index.write, batch))
             done.extracted += len(batch)

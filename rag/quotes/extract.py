@@ -294,6 +294,15 @@ def extract_quotes(article_id: str, text: str) -> list[Quote]:
     return _Extractor(article_id, text).run()
 
 
+def quotes_or_fault(article_id: str, text: str) -> tuple[list[Quote], str]:
+    """``extract_quotes``, or no quotes and the fault ("RecursionError: ...") when the
+    extractor fails on this text: one article's text never stops an ingest."""
+    try:
+        return extract_quotes(article_id, text), ""
+    except Exception as exc:
+        return [], f"{type(exc).__name__}: {exc}"
+
+
 @dataclass
 class _Span:
     """A quoted span: the text between the marks (start, end) and the marks' positions."""

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from rag.errors import RagError
 from rag.processes import follow_parent
-from rag.quotes.extract import extract_quotes
+from rag.quotes.extract import quotes_or_fault
 from rag.quotes.index import QuoteRecord, quote_record
 
 if TYPE_CHECKING:
@@ -43,12 +43,10 @@ def quotes_of(articles: list[Article]) -> Found:
     never stops an ingest."""
     found = Found({}, {})
     for a in articles:
-        try:
-            record = quote_record(a, extract_quotes(a.article_id, a.text))
-        except Exception as exc:
-            found.failed[a.article_id] = f"{type(exc).__name__}: {exc}"
-            continue
-        if record is not None:
+        quotes, fault = quotes_or_fault(a.article_id, a.text)
+        if fault:
+            found.failed[a.article_id] = fault
+        elif record := quote_record(a, quotes):
             found.records[a.article_id] = record
     return found
 
