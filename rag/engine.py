@@ -8,7 +8,6 @@ LlamaIndex tooling (chat engines, query pipelines).
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -160,10 +159,15 @@ class LLMAnswerer:
 
 def focused(passages: list[Passage], ranked: list[Candidate], sentences: int) -> list[Passage]:
     """The passages cut to the question's best ``sentences`` sentences (``ranked``: the
-    reader's candidates, best first), in article order and joined by " … " where text was
-    left out; every passage keeps at least its best sentence (so every source number still
-    has text) and its headline, outlet and date. Passages the reader finds nothing in (no
-    question terms) are kept whole."""
+    reader's candidates, best first), each passage's sentences best first and joined by
+    " … "; every passage keeps at least its best sentence (so every source number still has
+    text) and its headline, outlet and date. Passages the reader finds nothing in (no
+    question terms) are kept whole.
+
+    Best first, not in article order: Qwen2.5-1.5B answers from the first sentences it reads
+    and passed over the reader's best one when it sat in the middle (README, Local models:
+    with the quoting rule of answer_system.txt, seed contains .739 -> .870, citation
+    precision on a BBC sample .833 -> .926, newsqa sample contains .471 -> .510)."""
     if not ranked:
         return passages
     kept = ranked[:sentences]
@@ -172,20 +176,8 @@ def focused(passages: list[Passage], ranked: list[Candidate], sentences: int) ->
             kept += [c for c in ranked if c.source == n][:1]
     cut = []
     for n, passage in enumerate(passages, 1):
-        mine = sorted((c for c in kept if c.source == n), key=lambda c: c.start)
-        if not mine:
-            cut.append(passage)
-            continue
-        pieces = [mine[0].text.strip()]
-        for before, after in itertools.pairwise(mine):
-            gap = passage.text[before.end : after.start].strip()
-            pieces.append(("" if not gap else "… ") + after.text.strip())
-        text = " ".join(pieces)
-        if mine[0].start > 0 and passage.text[: mine[0].start].strip():
-            text = "… " + text
-        if passage.text[mine[-1].end :].strip():
-            text += " …"
-        cut.append(replace(passage, text=text))
+        mine = [c.text.strip() for c in kept if c.source == n]
+        cut.append(replace(passage, text=" … ".join(mine)) if mine else passage)
     return cut
 
 
