@@ -257,13 +257,21 @@ def sentence_spans(text: str, *, quote_aware: bool = True) -> list[tuple[int, in
                     continue
             if _abbreviation(text, start, m.start(), m.group()):
                 continue
-            if quote_aware and _open_quote(text[start:end]):
+            if quote_aware and _open_quote(text[start:end]) and not _reopened(text, end, stop):
                 continue
             spans.append(stripped(text, start, end))
             start = end
         if text[start:stop].strip():
             spans.append(stripped(text, start, stop))
     return [(a, b) for a, b in spans if a < b]
+
+
+def _reopened(text: str, end: int, stop: int) -> bool:
+    """True when the next sentence opens with a quotation mark: a quote that runs on over
+    paragraphs repeats its opening mark at each and closes only at its end ('either. "But
+    I'm not surprised ...'), so a sentence there ends although its quote is still open."""
+    nxt = _NEXT.match(text, end, stop)
+    return nxt is not None and nxt.group(1) in '"“'
 
 
 def _open_quote(segment: str) -> bool:

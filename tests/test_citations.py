@@ -468,6 +468,21 @@ def test_a_quote_spanning_two_sentences_is_one_sentence() -> None:
     ]
 
 
+def test_a_quote_running_over_paragraphs_ends_its_sentences() -> None:
+    """A quote over several paragraphs repeats its opening mark at each and closes only at
+    its end; run together on one line (a third of the BBC articles) it was one "sentence"
+    of a whole paragraph."""
+    text = (
+        'Mr Cutler said: "Phil is not responsible either. "But I\'m not surprised they '
+        'filed a suit." A judge is expected to set a trial date later this month.'
+    )
+    assert split_sentences(text) == [
+        'Mr Cutler said: "Phil is not responsible either.',
+        '"But I\'m not surprised they filed a suit."',
+        "A judge is expected to set a trial date later this month.",
+    ]
+
+
 # --- cited sentences must be supported by what they cite -------------------------------
 
 
