@@ -9,6 +9,7 @@ import pytest
 
 from rag.answerability import Model, load_models
 from rag.bm25 import BM25Index, Row, Vocab, tokenize_words
+from rag.cli.rendering import restatement
 from rag.engine import (
     FALLBACK_NOTE,
     GATE_NOTE,
@@ -27,7 +28,7 @@ from rag.ingest import ingest
 from rag.llm import LocalChat, ScriptedChat, get_chat_model, smollm2_path
 from rag.retrieve import Searcher
 from rag.settings import Settings
-from rag.types import Passage
+from rag.types import Answer, Passage
 
 
 def passage(n: int, text: str) -> Passage:
@@ -200,3 +201,17 @@ def test_gate_admits_at_its_threshold_and_reads_it_from_the_data_file() -> None:
     )  # fmt: skip
     assert model.gate == 0.1 and model.admits(0.1) and not model.admits(0.0999)
     assert not model.accepts(0.3) and model.admits(0.3)
+
+
+def test_a_streamed_refusal_that_gave_way_is_shown_as_the_extractive_answer() -> None:
+    """rag ask and rag chat stream the model's words; when the fallback replaced its
+    refusal, what follows says whose sentences they are, not "checked:" as if the checker
+    had edited the refusal."""
+    fell_back = Answer("q", "Ince withdrew. [1]", False, "local", warnings=[FALLBACK_NOTE])
+    again = restatement("The articles don't say.", fell_back)
+    assert again is not None
+    assert again.plain == "instead, the extractive answerer: Ince withdrew. [1]"
+    edited = Answer("q", "Ince withdrew. [1]", False, "local")
+    again = restatement("Ince withdrew. [1][7]", edited)
+    assert again is not None and again.plain == "checked: Ince withdrew. [1]"
+    assert restatement("Ince  withdrew.\n[1]", edited) is None

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from rag.chat import COMMANDS, ChatSession
-from rag.cli.rendering import StreamPrinter, print_answer, print_sources
+from rag.cli.rendering import StreamPrinter, print_answer, print_sources, restatement
 
 if TYPE_CHECKING:
     from rag.types import Answer
@@ -48,10 +48,10 @@ class ConsoleView:
 
     def answer(self, answer: Answer, streamed: bool) -> None:
         """The answer (checked text shown again if the checker changed it) and citations."""
-        raw = " ".join("".join(self._pieces).split())
+        raw = "".join(self._pieces)
         self.end_stream()
-        if streamed and raw != " ".join(answer.answer.split()):
-            self.console.print(Text("checked: ", style="dim") + Text(answer.answer))
+        if streamed and (again := restatement(raw, answer)) is not None:
+            self.console.print(again)
         print_answer(self.console, answer, streamed=streamed, passages=False)
         self.console.print()
 

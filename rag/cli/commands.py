@@ -290,7 +290,7 @@ def ask(
         raise typer.BadParameter("the question is empty", param_hint="QUESTION")
     read_only_command()
     with errors():
-        from rag.cli.rendering import StreamPrinter, print_answer
+        from rag.cli.rendering import StreamPrinter, print_answer, restatement
         from rag.engine import EXTRACTIVE_NOTE, Asker, resolve_llm
 
         settings = answer_settings(data_dir, collection, chroma_url, embedding, k, llm, base_url)
@@ -328,9 +328,8 @@ def ask(
         if stream:
             printer.finish()
             console.print()
-            if " ".join("".join(streamed).split()) != " ".join(answer.answer.split()):
-                console.print("[dim]checked:[/dim]", end=" ")
-                console.print(answer.answer, markup=False)
+            if (again := restatement("".join(streamed), answer)) is not None:
+                console.print(again)
         print_answer(console, answer, streamed=stream, passages=passages)
 
 

@@ -98,6 +98,19 @@ def print_answer(
         console.print(Text(f"note: {warning}", style="dim"))
 
 
+def restatement(streamed: str, answer: Answer) -> Text | None:
+    """What follows a streamed reply that is not the final answer: the checked text, or,
+    where the local model's streamed refusal gave way to the extractive answerer's
+    sentences (the fallback), those under a label that says so; None when they agree."""
+    if " ".join(streamed.split()) == " ".join(answer.answer.split()):
+        return None
+    from rag.engine import FALLBACK_NOTE
+
+    fallback = FALLBACK_NOTE in answer.warnings
+    label = "instead, the extractive answerer: " if fallback else "checked: "
+    return Text(label, style="dim") + Text(answer.answer)
+
+
 def print_sources(console: Console, answer: Answer, *, passages: bool = True) -> None:
     """Numbered sources, each with its passage when asked."""
     if not answer.citations:
