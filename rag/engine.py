@@ -58,6 +58,11 @@ FALLBACK_NOTE = (
     "the local model found no answer; these are the sentences the extractive answerer "
     "picks from the passages (RAG_LOCAL_FALLBACK=off keeps the model's refusal)"
 )
+UNSUPPORTED_NOTE = (
+    "the citation checker left out all of the local model's answer; these are the sentences "
+    "the extractive answerer picks from the passages (RAG_LOCAL_FALLBACK=off keeps the refusal)"
+)
+FALLBACK_NOTES = (FALLBACK_NOTE, UNSUPPORTED_NOTE)
 
 
 class Answerer(Protocol):
@@ -108,9 +113,10 @@ class LLMAnswerer:
     passages the reader's answerability model finds far from answering it (under the
     model's gate) is refused before the model reads anything: a small model answers what it
     is asked, and the gate's rule keeps such refusals rare among answerable questions. With
-    ``fallback`` as well, when the model refuses and the reader's answerability model
-    accepts (its operating point), the answer is the reader's sentences, with a note: a
-    small model refuses questions its passages answer (README, Local models)."""
+    ``fallback`` as well, when the model refuses (or the citation checker leaves out all of
+    its answer) and the reader's answerability model accepts (its operating point), the
+    answer is the reader's sentences, with a note: a small model refuses questions its
+    passages answer (README, Local models)."""
 
     model: ChatModel
     reader: ExtractiveAnswerer | None = None
@@ -127,7 +133,9 @@ class LLMAnswerer:
     ) -> Reply:
         """The model's reply to the answer prompt, its sources trimmed to the model's
         context; the refusal with GATE_NOTE when the gate keeps the question from it, the
-        reader's answer with FALLBACK_NOTE when the model refuses and the reader does not."""
+        reader's answer with FALLBACK_NOTE when the model refuses and the reader does not,
+        and with UNSUPPORTED_NOTE (after the checker's reasons) when the citation checker
+        leaves out all of the model's answer and the reader does not refuse."""
         refusal = prompts.refusal()
         reading = None
         shown = passages
@@ -149,12 +157,17 @@ class LLMAnswerer:
         if budget is not None and count is not None:
             messages = fit_messages(question, shown, as_of, budget(), count)
         text = self.model.complete(messages, on_token)
-        if self.fallback and reading is not None and is_refusal(text, refusal):
-            assert self.reader is not None
-            found = self.reader.answer_from(reading, refusal)
-            if found != refusal:
-                return Reply(found, (FALLBACK_NOTE,))
-        return Reply(text)
+        if not self.fallback or reading is None:
+            return Reply(text)
+        notes: tuple[str, ...] = (FALLBACK_NOTE,)
+        if not is_refusal(text, refusal):
+            checked = check_answer(text, passages, refusal_phrase=refusal)
+            if not checked.refused:
+                return Reply(text)
+            notes = (*checked.warnings, UNSUPPORTED_NOTE)  # what was left out, and why
+        assert self.reader is not None
+        found = self.reader.answer_from(reading, refusal)
+        return Reply(found, notes) if found != refusal else Reply(text)
 
 
 def focused(passages: list[Passage], ranked: list[Candidate], sentences: int) -> list[Passage]:

@@ -13,6 +13,7 @@ from rag.cli.rendering import restatement
 from rag.engine import (
     FALLBACK_NOTE,
     GATE_NOTE,
+    UNSUPPORTED_NOTE,
     Asker,
     LLMAnswerer,
     answer_messages,
@@ -180,6 +181,32 @@ def test_a_local_models_refusal_gives_way_to_the_extractive_answer_when_that_acc
     assert kept.refused and kept.warnings == []
 
 
+def test_an_answer_the_checker_leaves_out_gives_way_to_the_extractive_answer(
+    seed_path: Path,
+) -> None:
+    """Asked with no --as-of, Qwen answered "… on May 15, 2026. [1]"; the checker left the
+    sentence out (no source gives 2026) and the answer became the refusal, although the
+    reader quotes the sentence with "after May 15". The reader's sentences are the answer
+    then, after the checker's reason; a grounded answer is kept as the model gave it."""
+    settings = Settings.load().replace(llm="extractive")
+    assert ingest([str(seed_path)], settings).ok
+    asker = Asker(settings)
+    reader = extractive_answerer(asker.searcher)
+    question = "After which date did Kilicdaroglu say Russia must withdraw its hand?"
+    made_up = "Kilicdaroglu said Russia must withdraw its hand on May 15, 2026. [1]"
+    grounded = 'Kilicdaroglu said: "after May 15, withdraw your hand". [1]'
+    chat = ScriptedChat([made_up, grounded])
+    asker.answerer = LLMAnswerer(chat, reader, 12, gate=True, fallback=True)
+    found = asker.ask(question)
+    assert not found.refused and "after May 15" in found.answer and "2026" not in found.answer
+    assert found.warnings[-1] == UNSUPPORTED_NOTE
+    assert any("2026 in no source" in w for w in found.warnings[:-1])
+    kept = asker.ask(question)
+    assert kept.answer == grounded and UNSUPPORTED_NOTE not in kept.warnings
+    asker.answerer = LLMAnswerer(ScriptedChat([made_up]), reader, 12, gate=True, fallback=False)
+    assert asker.ask(question).refused
+
+
 def test_the_gate_note_reaches_the_answer_through_a_wrapped_answerer(seed_path: Path) -> None:
     """The note travels with the reply, so an answerer wrapped by rag eval's recorder
     still tells the reader the model was not asked."""
@@ -207,10 +234,11 @@ def test_a_streamed_refusal_that_gave_way_is_shown_as_the_extractive_answer() ->
     """rag ask and rag chat stream the model's words; when the fallback replaced its
     refusal, what follows says whose sentences they are, not "checked:" as if the checker
     had edited the refusal."""
-    fell_back = Answer("q", "Ince withdrew. [1]", False, "local", warnings=[FALLBACK_NOTE])
-    again = restatement("The articles don't say.", fell_back)
-    assert again is not None
-    assert again.plain == "instead, the extractive answerer: Ince withdrew. [1]"
+    for note in (FALLBACK_NOTE, UNSUPPORTED_NOTE):
+        fell_back = Answer("q", "Ince withdrew. [1]", False, "local", warnings=[note])
+        again = restatement("The articles don't say.", fell_back)
+        assert again is not None
+        assert again.plain == "instead, the extractive answerer: Ince withdrew. [1]"
     edited = Answer("q", "Ince withdrew. [1]", False, "local")
     again = restatement("Ince withdrew. [1][7]", edited)
     assert again is not None and again.plain == "checked: Ince withdrew. [1]"

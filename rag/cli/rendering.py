@@ -104,9 +104,9 @@ def restatement(streamed: str, answer: Answer) -> Text | None:
     sentences (the fallback), those under a label that says so; None when they agree."""
     if " ".join(streamed.split()) == " ".join(answer.answer.split()):
         return None
-    from rag.engine import FALLBACK_NOTE
+    from rag.engine import FALLBACK_NOTES
 
-    fallback = FALLBACK_NOTE in answer.warnings
+    fallback = any(note in answer.warnings for note in FALLBACK_NOTES)
     label = "instead, the extractive answerer: " if fallback else "checked: "
     return Text(label, style="dim") + Text(answer.answer)
 
