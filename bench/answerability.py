@@ -59,9 +59,9 @@ ANSWER_FEATURES = (
 ANSWER_C = (0.05, 0.5, 5.0)  # L2 strengths tried; the best cross-validated AUROC is kept
 MAX_FALSE_REFUSAL = 0.10  # issue 12: false_refusal_rate <= .10
 OPERATING_RULE = (
-    "the highest threshold (most refusals) whose cross-validated false-refusal rate over all "
-    "answerable dev questions (those whose passages miss the answer included) is at most "
-    "max_false_refusal"
+    "the highest threshold (most refusals) whose cross-validated false-refusal rate over the "
+    "answerable questions of each dev set (those whose passages miss the answer included) is "
+    "at most max_false_refusal"
 )
 
 MAX_GATE_FALSE_REFUSAL = 0.01  # a local model refuses by itself above the gate
@@ -177,7 +177,7 @@ def fit(
     prob = answer.predict_proba((sx - smean) / sscale)[:, 1]
     prob[fit_rows] = oof_p
     sets = np.array([row["dataset"] for row in rows])
-    threshold = _operating_point(prob, sy)
+    threshold = _operating_point(prob, sy, sets=sets)
     per_set = {name: _rates(prob[sets == name], sy[sets == name], threshold) for name in set(sets)}
     answer_model = _model_dict(ANSWER_FEATURES, answer, smean, sscale)
     answer_model.update(
@@ -266,11 +266,16 @@ def _rates(prob: Any, y: Any, threshold: float) -> dict[str, float]:
     }
 
 
-def _operating_point(prob: Any, y: Any, limit: float = MAX_FALSE_REFUSAL) -> float:
-    """``OPERATING_RULE``: the highest threshold within the false-refusal ``limit``."""
+def _operating_point(
+    prob: Any, y: Any, limit: float = MAX_FALSE_REFUSAL, sets: Any = None
+) -> float:
+    """The highest threshold within the false-refusal ``limit``: on each dev set when
+    ``sets`` names them (``OPERATING_RULE``: pooled, newsqa's 278 questions outweigh the
+    others and its own rate could pass the limit), else over all questions (the gate)."""
+    groups = [slice(None)] if sets is None else [sets == name for name in set(sets)]
     best = 0.0
     for t in sorted(set(float(p) for p in prob)):
-        if _rates(prob, y, t)["false_refusal_rate"] > limit:
+        if any(_rates(prob[g], y[g], t)["false_refusal_rate"] > limit for g in groups):
             break
         best = t
     return math.floor(best * 1e4) / 1e4  # rounded down: every question at ``best`` answered
