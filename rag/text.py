@@ -85,6 +85,7 @@ _QUESTION_TEXT = """
     what who whom whose which when where why how did does do done say said says tell told
     according name named mr ms mrs week recently year month day today yesterday last new one
     any some much many
+    speak speaks spoke spoken speaking talk talked talking telling
 """
 QUESTION_WORDS = STOPWORDS | frozenset(_QUESTION_TEXT.split())
 

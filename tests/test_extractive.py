@@ -67,6 +67,31 @@ def test_how_much_picks_the_sentence_holding_the_number() -> None:
     assert answer.startswith("Shares in the company dropped 14.87%"), answer
 
 
+def test_a_question_about_speaking_reads_like_one_about_telling() -> None:
+    """News says someone "told reporters"; the question asks when they "spoke" to them. The
+    verb is how the question asks, like "say" and "tell", not a term the article must hold."""
+    shown = passages(
+        [
+            (
+                "Harbour plan approved",
+                "The city council approved the harbour plan on Tuesday after a long debate. "
+                '"We have listened to the fishermen and the plan is better for it," mayor Ana '
+                "Ruiz told reporters on Wednesday. Work on the new quay will start in the "
+                "spring, the council said.",
+            )
+        ]
+    )
+    answerer = ExtractiveAnswerer(index_of(shown))
+    told = answerer.answer(
+        "When did the mayor tell reporters about the harbour plan?", shown, REFUSAL
+    )
+    spoke = answerer.answer(
+        "When did the mayor speak to reporters about the harbour plan?", shown, REFUSAL
+    )
+    assert "told reporters on Wednesday" in told, told
+    assert spoke == told
+
+
 def test_sentences_are_quoted_whole_and_cited() -> None:
     shown = passages(KRISPY)
     answer = answering(shown).answer("How much did Krispy Kreme shares fall?", shown, REFUSAL)
