@@ -185,13 +185,17 @@ def person_meant(turn: Turn) -> str | None:
 
     After a who-question, the people the question did not name ("Who did Bolton sign from
     Roma?": the player signed, not Bolton's manager, who is named first); otherwise the
-    people the question named, else those of the answer. Among them, the one mentioned most
-    in the answer and its cited passages; on a tie, the one named first.
+    people the question named (by surname too), else those of the answer. Among them, the
+    one mentioned most in the answer and its cited passages; on a tie, the one named first.
     """
     from rag.quotes.speakers import Cast
 
     answer = "" if turn.answer.refused else strip_markers(turn.answer.answer)
-    asked = _people(Cast.of(turn.standalone))
+    passages = " ".join(c.passage.text for c in turn.answer.citations)
+    # a question names people by surname ("When did Peskov speak…?"), which alone does not
+    # make a person for Cast: the people of the answer and its passages it names count
+    known = _people(Cast.of(f"{answer} {passages}"))
+    asked = _people(Cast.of(turn.standalone)) or [n for n in known if _mentions(n, turn.standalone)]
     named = _people(Cast.of(answer))
     if turn.standalone.strip().lower().split(" ", 1)[0] in WHO:
         spans = sentence_spans(answer)
@@ -203,7 +207,6 @@ def person_meant(turn: Turn) -> str | None:
         candidates = asked or named
     if not candidates:
         return None
-    passages = " ".join(c.passage.text for c in turn.answer.citations)
     return max(candidates, key=lambda n: _mentions(n, f"{answer} {passages}"))
 
 

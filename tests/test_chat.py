@@ -605,6 +605,23 @@ def test_she_after_a_city_and_a_mayor_means_the_mayor() -> None:
     assert "Hana Sorensen" in standalone and "Harbourton" not in standalone
 
 
+def test_she_is_the_person_the_question_named_by_surname() -> None:
+    """ "When did Sorensen speak…?" names the mayor by surname only; "she" is her, not the
+    councillor the answer mentions more often."""
+    question = "When did Sorensen speak to reporters about the tram?"
+    answer = Answer(
+        question=question,
+        answer="Councillor Piet Lund said Lund's ward had waited years for it. [1] "
+        '"The tram will open in 2027," Mayor Hana Sorensen told reporters on Monday. [1]',
+        refused=False,
+        llm="extractive",
+    )
+    standalone = fallback_condense(
+        "What did she say about the cost?", Turn(question, question, answer)
+    )
+    assert standalone.startswith("What did Hana Sorensen say about the cost?"), standalone
+
+
 @pytest.mark.parametrize(
     ("question", "person"),
     [
