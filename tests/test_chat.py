@@ -588,19 +588,20 @@ def test_a_conversation_across_other_articles_follows_each_new_subject(newsroom:
     assert session.failures == 0 and len(session.turns) == 4
 
 
+def _follow_up(question: str, answer: str, follow_up: str) -> str:
+    """The model-less rewrite of ``follow_up`` after an extractive answer to ``question``."""
+    turn = Turn(question, question, Answer(question, answer, refused=False, llm="extractive"))
+    return fallback_condense(follow_up, turn)
+
+
 def test_she_after_a_city_and_a_mayor_means_the_mayor() -> None:
     """Without a model, 'she' once became the first name in the answer's first sentence, here
     the city ('Harbourton's city council ... Mayor Hana Sorensen said')."""
-    question = "What did Mayor Hana Sorensen say about the tram line?"
-    answer = Answer(
-        question=question,
-        answer="Harbourton's city council approved a 12-kilometre tram line linking the harbour "
+    standalone = _follow_up(
+        "What did Mayor Hana Sorensen say about the tram line?",
+        "Harbourton's city council approved a 12-kilometre tram line linking the harbour "
         "to the university on Monday, Mayor Hana Sorensen said. [1]",
-        refused=False,
-        llm="extractive",
-    )
-    standalone = fallback_condense(
-        "What did she say about construction?", Turn(question, question, answer)
+        "What did she say about construction?",
     )
     assert "Hana Sorensen" in standalone and "Harbourton" not in standalone
 
@@ -608,16 +609,11 @@ def test_she_after_a_city_and_a_mayor_means_the_mayor() -> None:
 def test_she_is_the_person_the_question_named_by_surname() -> None:
     """ "When did Sorensen speak…?" names the mayor by surname only; "she" is her, not the
     councillor the answer mentions more often."""
-    question = "When did Sorensen speak to reporters about the tram?"
-    answer = Answer(
-        question=question,
-        answer="Councillor Piet Lund said Lund's ward had waited years for it. [1] "
+    standalone = _follow_up(
+        "When did Sorensen speak to reporters about the tram?",
+        "Councillor Piet Lund said Lund's ward had waited years for it. [1] "
         '"The tram will open in 2027," Mayor Hana Sorensen told reporters on Monday. [1]',
-        refused=False,
-        llm="extractive",
-    )
-    standalone = fallback_condense(
-        "What did she say about the cost?", Turn(question, question, answer)
+        "What did she say about the cost?",
     )
     assert standalone.startswith("What did Hana Sorensen say about the cost?"), standalone
 
