@@ -192,10 +192,12 @@ def person_meant(turn: Turn) -> str | None:
 
     answer = "" if turn.answer.refused else strip_markers(turn.answer.answer)
     passages = " ".join(c.passage.text for c in turn.answer.citations)
-    # a question names people by surname ("When did Peskov speak…?"), which alone does not
-    # make a person for Cast: the people of the answer and its passages it names count
-    known = _people(Cast.of(f"{answer} {passages}"))
-    asked = _people(Cast.of(turn.standalone)) or [n for n in known if _mentions(n, turn.standalone)]
+    asked = _people(Cast.of(turn.standalone))
+    if not asked:
+        # a question names people by surname ("When did Peskov speak…?"), which alone does
+        # not make a person for Cast: the people of the answer and its passages it names
+        known = _people(Cast.of(f"{answer} {passages}"))
+        asked = [n for n in known if _mentions(n, turn.standalone)]
     named = _people(Cast.of(answer))
     if turn.standalone.strip().lower().split(" ", 1)[0] in WHO:
         spans = sentence_spans(answer)
