@@ -3,8 +3,9 @@
 A chat model rewrites follow-ups with ``prompts/condense.txt``; ``plausible_rewrite`` decides
 whether to trust its rewrite. Without a model (or when its rewrite is not plausible),
 ``fallback_condense`` does it by rule: he/she/him/his/her become the person the previous
-answer is about (``person_meant``), other pronouns the person or organisation last named, and
-the previous question's key terms are carried over.
+answer is about (``person_meant``), they/them/their the person or organisation last named,
+it/its that name unless it is a person, and the previous question's key terms are carried
+over.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rag.types import Answer
 
 PRONOUNS = {"he", "she", "him", "his", "her", "they", "them", "their", "it", "its"}
 PERSONAL = {"he", "she", "him", "his", "her"}  # always a person, never a city or a club
+IMPERSONAL = {"it", "its"}  # never a person
 WHO = {"who", "whom", "whose"}
 AUXILIARIES = {"did", "does", "do", "will", "would", "can", "could", "should", "has", "have", "had"}
 POSSESSIVES = {"his", "their", "its"}
@@ -85,12 +87,13 @@ def fallback_condense(question: str, previous: Turn) -> str:
     if not looks_like_follow_up(question):
         return question
     name, person = last_named(previous), person_meant(previous)
+    thing = None if name is None or _a_person(name, previous) else name
     core = _PAREN_TAIL.sub("", previous.standalone).rstrip(" ?.")
     rest = _strip_connective(question.strip())
     topic = _topic(rest)
     if topic is not None:
-        return f"{_about(core, resolve_pronouns(topic, name, person))}?"
-    resolved = resolve_pronouns(rest[:1].upper() + rest[1:], name, person)
+        return f"{_about(core, resolve_pronouns(topic, name, person, thing))}?"
+    resolved = resolve_pronouns(rest[:1].upper() + rest[1:], name, person, thing)
     have = set(key_terms(resolved))
     carried = [w for w in content_words(core) if key_terms(w)[0] not in have]
     return f"{resolved} ({' '.join(carried[:MAX_CARRIED])})" if carried else resolved
@@ -240,6 +243,17 @@ def _who_by_verb(question: str, sentence: str, cast: Any) -> str | None:
     return before[-1] if before else None
 
 
+def _a_person(name: str, turn: Turn) -> bool:
+    """Whether the name is one of the people (by surname) of the turn's answer, its cited
+    passages or its question."""
+    from rag.quotes.speakers import Cast
+
+    answer = strip_markers(turn.answer.answer)
+    passages = " ".join(c.passage.text for c in turn.answer.citations)
+    people = _people(Cast.of(f"{turn.standalone} {answer} {passages}"))
+    return _same_person(name, people)
+
+
 def _people(cast: Any) -> list[str]:
     """The people of a Cast (not its organisations), in order of mention."""
     ordered = sorted(cast.mentions, key=lambda m: m[0])
@@ -255,12 +269,16 @@ def _mentions(name: str, text: str) -> int:
     return len(re.findall(rf"\b{re.escape(name.split()[-1])}\b", text))
 
 
-def resolve_pronouns(text: str, name: str | None, person: str | None = None) -> str:
-    """Replace he/she/they/it/his/her/their with the name, he/she/him/his/her with the
-    person when there is one (possessives get 's)."""
+def resolve_pronouns(
+    text: str, name: str | None, person: str | None = None, thing: str | None = None
+) -> str:
+    """Replace they/them/their with the name, he/she/him/his/her with the person (else the
+    name), it/its with the thing: an organisation or a place, never a person ("the people
+    who spread it" after an answer about Peskov); possessives get 's."""
     out, at = [], 0
     for start, end, possessive in pronouns(text):
-        meant = person if person and text[start:end].lower() in PERSONAL else name
+        word = text[start:end].lower()
+        meant = thing if word in IMPERSONAL else person if person and word in PERSONAL else name
         if meant:
             out += [text[at:start], meant + ("'s" if possessive else "")]
             at = end

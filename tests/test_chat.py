@@ -606,6 +606,28 @@ def test_she_after_a_city_and_a_mayor_means_the_mayor() -> None:
     assert "Hana Sorensen" in standalone and "Harbourton" not in standalone
 
 
+def test_it_never_stands_for_a_person() -> None:
+    """ "the people who spread it" after an answer that opens with a person: 'it' is not him
+    (it once became the first name of the answer: "…who spread Piet Lund?")."""
+    standalone = _follow_up(
+        "When did Sorensen speak to reporters about the rumours?",
+        "Councillor Piet Lund accused the mayor's office of spreading rumours. [1] "
+        '"There is no plan to close the tram," Mayor Hana Sorensen told reporters on '
+        "Monday. [1]",
+        "What did she call the people who spread it?",
+    )
+    assert standalone.startswith("What did Hana Sorensen call the people who spread it?"), (
+        standalone
+    )
+    # an organisation still stands in for 'it'
+    standalone = _follow_up(
+        "What did the Harbourton Tram Company say about the delay?",
+        "The Harbourton Tram Company blamed the signalling contractor. [1]",
+        "Why did it blame the contractor?",
+    )
+    assert standalone.startswith("Why did Harbourton Tram Company blame"), standalone
+
+
 def test_she_is_the_person_the_question_named_by_surname() -> None:
     """ "When did Sorensen speak…?" names the mayor by surname only; "she" is her, not the
     councillor the answer mentions more often."""
