@@ -139,9 +139,16 @@ def _topic(rest: str) -> str | None:
 
 
 def _about(core: str, topic: str) -> str:
-    """The previous question, now about ``topic``."""
+    """The previous question, now about ``topic``: in place of what it was about ("…say
+    about the Americans"), else of the name it asked after when the topic is a name ("How
+    old is Biden?", "What about Trump?"), else with "about" and the topic added."""
     at = core.lower().rfind(" about ")
-    return f"{core[:at]} about {topic}" if at >= 0 else f"{core} about {topic}"
+    if at >= 0:
+        return f"{core[:at]} about {topic}"
+    asked = names_in(core)
+    if asked and names_in(topic) == [topic]:
+        return core.replace(asked[0], topic, 1)
+    return f"{core} about {topic}"
 
 
 def content_words(text: str) -> list[str]:

@@ -606,6 +606,25 @@ def test_she_after_a_city_and_a_mayor_means_the_mayor() -> None:
     assert "Hana Sorensen" in standalone and "Harbourton" not in standalone
 
 
+@pytest.mark.parametrize(
+    ("question", "answer", "follow_up", "standalone"),
+    [
+        # no "about" to replace: the name asked after gives way to the new one
+        ("How old is Hana Sorensen?", "Sorensen is 52. [1]", "What about Piet Lund?",
+         "How old is Piet Lund?"),
+        ("What did Sorensen call the critics?", "She called them cynics. [1]",
+         "And what about Lund?", "What did Lund call the critics?"),
+        # what the question was about gives way to the topic
+        ("What did Sorensen say about the tram?", "She said it opens in 2027. [1]",
+         "and the ferry?", "What did Sorensen say about the ferry?"),
+    ],
+)  # fmt: skip
+def test_what_about_a_name_asks_the_question_of_that_name(
+    question: str, answer: str, follow_up: str, standalone: str
+) -> None:
+    assert _follow_up(question, answer, follow_up) == standalone
+
+
 def test_it_never_stands_for_a_person() -> None:
     """ "the people who spread it" after an answer that opens with a person: 'it' is not him
     (it once became the first name of the answer: "…who spread Piet Lund?")."""
