@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
+from importlib import resources
 
 __all__ = [
     "ABBREVIATIONS",
@@ -109,7 +110,17 @@ IRREGULAR = {
 }  # fmt: skip
 
 # Bumped whenever ``index_terms`` changes: a BM25 index of another version is rebuilt.
-TERMS_VERSION = "2"  # 1: bm25s tokenize; 2: rag.text.index_terms, irregular verbs
+TERMS_VERSION = "3"  # 1: bm25s tokenize; 2: rag.text.index_terms, irregular verbs;
+# 3: British spellings as American
+
+
+@lru_cache(maxsize=1)
+def _spellings() -> dict[str, str]:
+    """British spelling -> American ("rumours" -> "rumors"), from ``rag/data/spelling.tsv``
+    (written by ``bench/spelling.py``)."""
+    text = resources.files("rag").joinpath("data", "spelling.tsv").read_text(encoding="utf-8")
+    rows = (line.split("\t") for line in text.splitlines() if line and line[0] != "#")
+    return {british: american for british, american in rows}
 
 
 @lru_cache(maxsize=1)
@@ -121,14 +132,18 @@ def _stemmer() -> Callable[[list[str]], list[str]]:
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """The stem of a lowercase word: irregular past forms to their verb, then Snowball
-    (Porter 2): "accused" -> "accus", "spent" -> "spend"."""
-    return _stemmer()([IRREGULAR.get(word, word)])[0]
+    """The stem of a lowercase word: British spellings to American, irregular past forms to
+    their verb, then Snowball (Porter 2): "accused" -> "accus", "spent" -> "spend",
+    "rumours" -> "rumor"."""
+    return stem_words([word])[0]
 
 
-def stem_words(words: list[str]) -> list[str]:
-    """``stem`` of many words at once (what BM25 uses while indexing)."""
-    return _stemmer()([IRREGULAR.get(w, w) for w in words])
+def stem_words(words: list[str], *, spelling: bool = True) -> list[str]:
+    """``stem`` of many words at once (what BM25 uses while indexing); ``spelling=False``
+    keeps British spellings apart (as index terms of version 2 did)."""
+    table = _spellings() if spelling else {}
+    american = (table.get(w, w) for w in words)
+    return _stemmer()([IRREGULAR.get(w, w) for w in american])
 
 
 def index_terms(text: str) -> list[str]:

@@ -40,6 +40,26 @@ def test_irregular_past_forms_meet_their_verb() -> None:
     assert key_terms("How much did they spend?") == key_terms("They spent")
 
 
+def test_british_and_american_spellings_are_one_term() -> None:
+    british = "Rumours of the defence minister's programme at the theatre centre"
+    american = "Rumors of the defense minister's program at the theater center"
+    assert index_terms(british) == index_terms(american)
+    assert key_terms("What did he call the rumours?") == key_terms("He called the rumors")
+    # words that are other words, or other units, in British English stay apart
+    assert stem("tyre") != stem("tire") and stem("tonnes") != stem("tons")
+
+
+def test_a_question_in_american_spelling_finds_the_british_article() -> None:
+    index = _index(
+        [
+            "The spokesman called anyone who spreads such rumours a liar.",
+            "The weather was fine in Moscow.",
+        ]
+    )
+    hits = index.search("Which rumors?", 2)
+    assert [index.chunk_ids[row] for row, score in hits if score > 0] == ["c0"]
+
+
 def test_idf_reads_the_words_bm25_indexed() -> None:
     index = _index(
         [
