@@ -256,3 +256,20 @@ def test_a_quote_ending_in_a_cue_carries_its_reported_clause():
     assert not [
         q for q in found if q.kind == "indirect" and "investigating" in q.text and "one" in q.text
     ]
+
+
+def test_an_attribution_inside_a_sentence_reports_what_follows_it():
+    found = quotes_of(
+        "Climate scientist Ada Lind first warned Congress in 1988. "
+        "Cleaner ship fuel has reduced air pollution, but, according to Lind, the tradeoff "
+        "has been faster warming. "
+        "This, she says, is part of the reason for the record summer heat. "
+        "Prices rose sharply last month, according to the Office for National Statistics."
+    )
+    tradeoff = by_text(found, "faster warming")
+    assert tradeoff.text.startswith("the tradeoff") and tradeoff.speaker == "Ada Lind"
+    assert not [q for q in found if "air pollution" in q.text]
+    # a cue between a subject and its verb: what she says is the whole sentence
+    heat = by_text(found, "record summer heat")
+    assert heat.text.startswith("This, she says, is part") and heat.speaker == "Ada Lind"
+    assert by_text(found, "Prices rose").speaker == "Office for National Statistics"

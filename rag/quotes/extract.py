@@ -179,6 +179,12 @@ _VERB_SUBJECT = re.compile(
 )
 _ACCORDING = re.compile(rf"\b[Aa]ccording to\s+(?P<np>{_PRON}\b|{_DET_ROLE}|(?:the\s+)?{_NAME})")
 _PASSIVE = re.compile(r"\b(?:is|was|were|be|been|being|are)\s+$")
+_CONNECTIVE_END = re.compile(r"\b(?:but|and|yet|so|however|though|while|whereas)$", re.I)
+# a verb right after a parenthetical cue: ", he says, is …"
+_PREDICATE = re.compile(
+    r",\s+(?:is|are|was|were|has|have|had|will|would|could|can|may|might|should|must"
+    r"|remains?|seems?|needs?)\b"
+)
 # "that" after the cue and what may stand between them: an object or an adverbial ("told
 # MPs on Tuesday that", "said in a statement that"), not a clause of its own ("said the
 # survey showed that", "said he was pleased to give cash to a party that")
@@ -483,7 +489,9 @@ class _Extractor:
         if acc and (acc.start() < 3 or sentence[: acc.start()].strip().endswith(",")):
             found = self._speaker(acc.group("np"), None, a + acc.start())
             comma = sentence.find(",", acc.end())
-            if found and acc.start() >= 3:  # "Y, according to X."
+            # "Y, but, according to X, Z.": what X says follows, as after a sentence's opening
+            opens = acc.start() < 3 or _CONNECTIVE_END.search(sentence[: acc.start()].rstrip(" ,"))
+            if found and not opens:  # "Y, according to X."
                 self._add_content(a, a + acc.start(), "according to", found)
                 return
             if found and comma > 0:  # "According to X, Y."
@@ -515,6 +523,11 @@ class _Extractor:
             if not found:
                 return
             verb = m.group("verb")
+            if offset and _PREDICATE.match(sentence, m.end()):
+                # "This, he says, is part of the reason…": the cue parts a subject from its
+                # verb, and what he says is the whole sentence
+                self._add_content(a, b, verb, found)
+                return
             content = self._content_start(sentence, m.end(), verb)
             if content is None:
                 return
