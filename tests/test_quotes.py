@@ -264,12 +264,16 @@ def test_an_attribution_inside_a_sentence_reports_what_follows_it():
         "Cleaner ship fuel has reduced air pollution, but, according to Lind, the tradeoff "
         "has been faster warming. "
         "This, she says, is part of the reason for the record summer heat. "
+        "Ships will get cleaner engines by 2030, Lind said, and ports will charge for dirty "
+        "fuel. "
         "Prices rose sharply last month, according to the Office for National Statistics."
     )
     tradeoff = by_text(found, "faster warming")
     assert tradeoff.text.startswith("the tradeoff") and tradeoff.speaker == "Ada Lind"
     assert not [q for q in found if "air pollution" in q.text]
-    # a cue between a subject and its verb: what she says is the whole sentence
+    # a cue set off by commas inside a sentence: what she says is the whole sentence
     heat = by_text(found, "record summer heat")
     assert heat.text.startswith("This, she says, is part") and heat.speaker == "Ada Lind"
+    ships = by_text(found, "dirty fuel")
+    assert ships.text.startswith("Ships will get cleaner") and ships.speaker == "Ada Lind"
     assert by_text(found, "Prices rose").speaker == "Office for National Statistics"

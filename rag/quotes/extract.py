@@ -180,11 +180,8 @@ _VERB_SUBJECT = re.compile(
 _ACCORDING = re.compile(rf"\b[Aa]ccording to\s+(?P<np>{_PRON}\b|{_DET_ROLE}|(?:the\s+)?{_NAME})")
 _PASSIVE = re.compile(r"\b(?:is|was|were|be|been|being|are)\s+$")
 _CONNECTIVE_END = re.compile(r"\b(?:but|and|yet|so|however|though|while|whereas)$", re.I)
-# a verb right after a parenthetical cue: ", he says, is …"
-_PREDICATE = re.compile(
-    r",\s+(?:is|are|was|were|has|have|had|will|would|could|can|may|might|should|must"
-    r"|remains?|seems?|needs?)\b"
-)
+# the sentence going on after a cue set off by commas: ", he says, is …", ", and …"
+_PARENTHETICAL = re.compile(r",\s+(?:[\w'’-]+\s+){2}[\w'’-]")
 # "that" after the cue and what may stand between them: an object or an adverbial ("told
 # MPs on Tuesday that", "said in a statement that"), not a clause of its own ("said the
 # survey showed that", "said he was pleased to give cash to a party that")
@@ -523,9 +520,10 @@ class _Extractor:
             if not found:
                 return
             verb = m.group("verb")
-            if offset and _PREDICATE.match(sentence, m.end()):
-                # "This, he says, is part of the reason…": the cue parts a subject from its
-                # verb, and what he says is the whole sentence
+            if offset and _PARENTHETICAL.match(sentence, m.end()):
+                # "This, he says, is part of the reason…", "Cyclists will get a lane, Ruiz
+                # said, and the toll booth will become a shelter.": a cue set off by commas
+                # inside the sentence; what was said is the whole sentence
                 self._add_content(a, b, verb, found)
                 return
             content = self._content_start(sentence, m.end(), verb)
