@@ -174,3 +174,19 @@ def test_a_speaker_named_only_outside_the_quote_is_grounded(tmp_path: Path) -> N
     assert not answer.refused, answer.warnings
     assert answer.answer.startswith("The minister, Ana Lind, said")
     assert not any(w.startswith("left out") for w in answer.warnings)
+
+
+def test_a_reported_sentence_with_its_cue_inside_is_given_as_written(tmp_path: Path) -> None:
+    article = tmp_path / "bridge.txt"
+    article.write_text(
+        "Harbor bridge reopens\n\n"
+        "Deputy Mayor Ana Ruiz opened the bridge on Monday.\n\n"
+        "Cyclists will get a protected lane by summer, Ruiz said, and the old toll booth "
+        "will become a bus shelter.\n"
+    )
+    assert runner.invoke(app, ["ingest", str(article)]).exit_code == 0
+    answer = ask_json("What did Ruiz say?")["answer"]
+    assert (
+        "Ana Ruiz (Deputy Mayor): Cyclists will get a protected lane by summer, Ruiz said, "
+        "and the old toll booth will become a bus shelter. [1]"
+    ) in answer, answer

@@ -221,10 +221,18 @@ def quote_answer(quotes: list[StoredQuote]) -> str:
             lines.append(f'{name} {_direct_cue(quote.cue)}: "{text}" [{n}]')
         elif quote.cue == "according to":
             lines.append(f"According to {name}, {text} [{n}]")
+        elif _cue_inside(text, quote.cue):  # "This, he says, is part of…": as written
+            lines.append(f"{name}: {text} [{n}]")
         else:
             that = "" if quote.cue in OBJECT_VERBS else " that"
             lines.append(f"{name} {quote.cue}{that} {text} [{n}]")
     return "\n".join(lines)
+
+
+def _cue_inside(text: str, cue: str) -> bool:
+    """Whether an indirect quote's text holds its own cue, set off by commas (the whole
+    sentence is the quote: "Cyclists will get a lane, Ruiz said, and …")."""
+    return re.search(rf",\s[^,]{{1,60}}\b{re.escape(cue)},\s", text) is not None
 
 
 def _lead(q: StoredQuote) -> str:
