@@ -277,3 +277,13 @@ def test_an_attribution_inside_a_sentence_reports_what_follows_it():
     ships = by_text(found, "dirty fuel")
     assert ships.text.startswith("Ships will get cleaner") and ships.speaker == "Ada Lind"
     assert by_text(found, "Prices rose").speaker == "Office for National Statistics"
+
+
+def test_how_the_words_reached_the_reporter_is_no_part_of_the_descriptor():
+    found = quotes_of(
+        '"Much of the analysis is credible," writes Ken Oda, a climate scientist at Tarn '
+        "University, over email."
+    )
+    quote = by_text(found, "Much of the analysis")
+    assert quote.speaker == "Ken Oda"
+    assert quote.descriptors == ["a climate scientist at Tarn University"]

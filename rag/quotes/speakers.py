@@ -118,12 +118,21 @@ class Person:
 
     def describe(self, descriptor: str, organisation: str = "") -> None:
         """Add a descriptor (and the organisation it names) once."""
-        descriptor = descriptor.strip(" ,")
+        descriptor = _TRAILING_ADVERBIAL.sub("", descriptor.strip(" ,")).strip(" ,")
         if descriptor and descriptor.lower() not in {d.lower() for d in self.descriptors}:
             self.descriptors.append(descriptor)
         if organisation and not self.organisation:
             self.organisation = organisation
 
+
+# how the words reached the reporter, after the appositive: "…, a climate scientist at
+# Princeton University, over email."
+_TRAILING_ADVERBIAL = re.compile(
+    r",\s+(?:over|via|by|in|on|during)\s+(?:an?\s+|the\s+)?"
+    r"(?:e-?mail|phone|telephone|text|interview|statement|twitter|x|facebook|video|radio|"
+    r"television|tv|podcast|webinar|call|briefing|conference)\b.*$",
+    re.IGNORECASE,
+)
 
 _CACHED = 16384  # distinct strings the pure helpers below remember (names recur across articles)
 
