@@ -87,9 +87,10 @@ def fallback_condense(question: str, previous: Turn) -> str:
     if not looks_like_follow_up(question):
         return question
     name, person = last_named(previous), person_meant(previous)
-    thing = None if name is None or _a_person(name, previous) else name
     core = _PAREN_TAIL.sub("", previous.standalone).rstrip(" ?.")
     rest = _strip_connective(question.strip())
+    says_it = any(rest[a:b].lower() in IMPERSONAL for a, b, _ in pronouns(rest))
+    thing = name if name and says_it and not _a_person(name, previous) else None
     topic = _topic(rest)
     if topic is not None:
         return f"{_about(core, resolve_pronouns(topic, name, person, thing))}?"

@@ -1,10 +1,11 @@
 """The one home of text handling shared by retrieval, the answerers, citations and metrics.
 
 Terms (the words BM25 indexes and the answerer weighs: lowercase, Lucene's stopwords out,
-Snowball-stemmed), the stopword and question-word lists, quote and dash normalisation,
-month names, the citation-marker grammar, sentence spans with offsets (lines first, then
-terminal punctuation, never after an abbreviation and, unless asked otherwise, never inside
-a quotation), accent folding, number normalisation and clipping for display.
+British spellings read as American, Snowball-stemmed), the stopword and question-word
+lists, quote and dash normalisation, month names, the citation-marker grammar, sentence
+spans with offsets (lines first, then terminal punctuation, never after an abbreviation
+and, unless asked otherwise, never inside a quotation), accent folding, number
+normalisation and clipping for display.
 """
 
 from __future__ import annotations
