@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rag.quotes.worker import Found
+
 BBC = Path(__file__).resolve().parents[2] / "shared" / "data" / "bbc" / "bbc_news.jsonl"
 
 
@@ -30,7 +32,7 @@ def run(data_dir: Path, quotes: bool) -> dict[str, float]:
     from rag.settings import Settings
 
     if not quotes:
-        ingesting.quotes_of = lambda articles: {}
+        ingesting.quotes_of = lambda articles: Found({}, {})
         ingesting.QuoteWorker = _NoQuotes  # type: ignore[misc,assignment]
         storing._quote_index = lambda *args, **kwargs: None
     settings = Settings.load(flags={"data_dir": data_dir})
@@ -53,8 +55,8 @@ class _NoQuotes:
     def send(self, articles: object) -> None:
         pass
 
-    def receive(self) -> dict[str, list[object]]:
-        return {}
+    def receive(self) -> Found:
+        return Found({}, {})
 
     def close(self) -> None:
         pass
