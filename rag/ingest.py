@@ -64,6 +64,7 @@ class IngestReport:
     failed: list[ReadFailure] = field(default_factory=list)
     skipped: list[ReadFailure] = field(default_factory=list)  # pages that are not articles
     unquoted: dict[str, str] = field(default_factory=dict)  # stored without quotes: id -> why
+    requoted: int = 0  # stored articles whose quotes the catch-up extracted (again)
     chunks: int = 0
     seconds: float = 0.0
 
@@ -86,6 +87,7 @@ class IngestReport:
         return {
             **outcomes,
             "counts": {name: len(items) for name, items in outcomes.items()},
+            "requoted": self.requoted,
             "chunks": self.chunks,
             "seconds": round(self.seconds, 3),
         }
@@ -194,8 +196,11 @@ def write_articles(
         name = embedder.name if embedder else _embedder_name(settings, pool)
         with write_lock(settings):
             store = ChunkStore.open(settings, name, create=True)
-            # a store from before the quote index gets its quotes
-            report.unquoted.update(catch_up_quotes(store).failed)
+            # a store from before the quote index, or from before today's quote rules, gets
+            # its quotes
+            caught = catch_up_quotes(store)
+            report.unquoted.update(caught.failed)
+            report.requoted = caught.extracted
             base = _index_in_step(settings, store)
             run = _Run(settings, store, embedder, pool, report, force, batch, on_done)
             run.quoting = quoting

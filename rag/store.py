@@ -165,7 +165,8 @@ def _quote_index(
 ) -> QuoteIndex | None:
     """The quote collection beside the chunks: created with them, None when an older store
     has none (and is not being written)."""
-    from rag.quotes.index import BACKFILL_FLAG, KEYS_FLAG, QuoteIndex, collection_name
+    from rag.quotes.extract import RULES_VERSION
+    from rag.quotes.index import BACKFILL_FLAG, KEYS_FLAG, RULES_FLAG, QuoteIndex, collection_name
 
     name = collection_name(settings.collection)
     try:
@@ -177,7 +178,7 @@ def _quote_index(
             return None
     # a new collection keeps speaker key records; beside chunks written before quotes were
     # indexed it is marked for backfill (``rag.quotes.backfill``)
-    metadata: dict[str, Any] = {"rag_schema": SCHEMA, KEYS_FLAG: 1}
+    metadata: dict[str, Any] = {"rag_schema": SCHEMA, KEYS_FLAG: 1, RULES_FLAG: RULES_VERSION}
     if chunks.count():
         metadata[BACKFILL_FLAG] = 1
     try:

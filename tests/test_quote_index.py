@@ -13,7 +13,7 @@ from servers import chroma_server
 from rag.errors import RagError
 from rag.ingest import IngestReport, ingest, remove
 from rag.quotes.answer import find_speaker_quotes, speaker_question
-from rag.quotes.index import KEY_PREFIX, KEYS_FLAG, LINES, ROWS
+from rag.quotes.index import KEY_PREFIX, KEYS_FLAG, LINES, ROWS, RULES_FLAG
 from rag.quotes.worker import QuoteWorker
 from rag.settings import Settings
 from rag.store import ChunkStore
@@ -147,6 +147,30 @@ def test_a_backfill_stores_an_article_whose_quotes_cannot_be_read_without_them(
     store = ChunkStore.open(setup)
     assert quotes_by(store, "Peskov") == peskov and quotes_by(store, "Hale") == []
     assert not store.quote_index().needs_backfill
+
+
+def test_quotes_extracted_under_older_rules_are_extracted_again(
+    seed_path: Path, tmp_path: Path
+) -> None:
+    """Rules that change which quotes an article has bump RULES_VERSION; the next ingest
+    extracts every stored article's quotes again (here: older rules had found none)."""
+    setup = settings()
+    ingest([str(seed_path)], setup)
+    store = ChunkStore.open(setup)
+    peskov = quotes_by(store, "Peskov")
+    index = store.quote_index()
+    assert len(peskov) >= 6 and index.rules_current
+    [seed] = [a.article_id for a in store.articles()]
+    index.delete([seed])
+    index.collection.modify(metadata={**(index.collection.metadata or {}), RULES_FLAG: 1})
+    store = ChunkStore.open(setup)
+    assert quotes_by(store, "Peskov") == [] and not store.quote_index().rules_current
+
+    report = ingest_something(setup, tmp_path)
+    assert report.ok and report.requoted == 1
+    store = ChunkStore.open(setup)
+    assert quotes_by(store, "Peskov") == peskov and store.quote_index().rules_current
+    assert ingest_something(setup, tmp_path).requoted == 0  # once
 
 
 def test_quote_index_without_key_records_is_read_and_then_keyed(seed_path: Path) -> None:

@@ -155,6 +155,11 @@ def ingest_summary(console: Console, err: Console, report: IngestReport) -> None
         f"unchanged {len(report.unchanged)}, skipped duplicates {len(report.duplicates)}, "
         f"failed {len(report.failed)} ({report.chunks} chunks, {report.seconds:.1f} s)"
     )
+    if report.requoted:
+        console.print(
+            f"quotes extracted for {report.requoted} stored articles (a store from before "
+            "the quote index, or from before today's quote rules)"
+        )
     for d in report.duplicates[:20]:
         line = (
             f"duplicate: {d.path} is the same article as {d.same_as_path} ({d.same_as})"

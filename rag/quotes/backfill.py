@@ -4,9 +4,10 @@ A store made by an older version has chunks and no quote collection; the first `
 ingest`` after the upgrade creates the collection marked for backfill, and ``catch_up``
 (called by ingest under the write lock) extracts the quotes of every stored article that
 has none yet, from the article's text as the store puts it together from its chunks (so
-offsets slice what ``rag show`` prints). A collection from before speaker key records gets
-them filled in from its article records. Both are idempotent: an interrupted catch-up
-starts again on the next ingest.
+offsets slice what ``rag show`` prints). A collection whose quotes were extracted under
+older rules (``RULES_VERSION``) has every stored article's quotes extracted again. A
+collection from before speaker key records gets them filled in from its article records.
+All are idempotent: an interrupted catch-up starts again on the next ingest.
 """
 
 from __future__ import annotations
@@ -41,12 +42,17 @@ def catch_up(store: ChunkStore) -> CatchUp:
     index = store.quotes
     if index is None:
         return done
-    if index.needs_backfill:
+    stale = not index.rules_current  # extracted under older rules: every article again
+    if index.needs_backfill or stale:
         have = index.article_ids()
-        missing = sorted(a.article_id for a in store.articles() if a.article_id not in have)
+        stored = sorted(a.article_id for a in store.articles())
+        missing = stored if stale else [a for a in stored if a not in have]
         for i in range(0, len(missing), BATCH):
+            ids = missing[i : i + BATCH]
+            if stale:
+                store.call(partial(index.delete, [a for a in ids if a in have]))
             batch = []
-            for article_id, text, meta in store.article_texts(missing[i : i + BATCH]):
+            for article_id, text, meta in store.article_texts(ids):
                 article = Article(
                     article_id,
                     str(meta.get("title", "")),

@@ -292,6 +292,13 @@ _QUOTE_PAIR = re.compile(r'"')
 _WORDS = re.compile(r"[\w'’-]+")
 
 
+# Bumped whenever the rules change which quotes an article has, or their speakers: a quote
+# index extracted under another version is extracted again on the next ``rag ingest``
+# (``rag.quotes.backfill``). 1: until 2026-11-30; 2: cues inside a sentence (7830f7e, ac8629e),
+# descriptors without "over email" (53e1c1c).
+RULES_VERSION = 2
+
+
 def extract_quotes(article_id: str, text: str) -> list[Quote]:
     """Every direct and indirect quotation in ``text`` with its resolved speaker."""
     return _Extractor(article_id, text).run()

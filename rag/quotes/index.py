@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from rag.articles import date_number, outlet_key, same_outlet
-from rag.quotes.extract import Quote
+from rag.quotes.extract import RULES_VERSION, Quote
 from rag.text import STOPWORDS
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ KEY_PREFIX = "key:"  # ids of the speaker key records
 SHARDS = 64  # speaker keys are filed in this many shards (records a write adds)
 KEYS_FLAG = "rag_quote_keys"  # collection metadata: the key records are kept
 BACKFILL_FLAG = "rag_quote_backfill"  # collection metadata: stored articles lack quotes
+RULES_FLAG = "rag_quote_rules"  # collection metadata: the RULES_VERSION its quotes are of
 ROWS = "quotes"  # metadata of an article record: its quotes as JSON
 LINES = "lines"  # metadata of a key record: its lines
 _STEM = 5
@@ -273,10 +274,17 @@ class QuoteIndex:
         """Whether articles stored before this collection was made still lack quotes."""
         return bool((self.collection.metadata or {}).get(BACKFILL_FLAG))
 
+    @property
+    def rules_current(self) -> bool:
+        """Whether its quotes were extracted under today's rules (``RULES_VERSION``)."""
+        return (self.collection.metadata or {}).get(RULES_FLAG) == RULES_VERSION
+
     def backfilled(self) -> None:
-        """Record that every stored article has had its quotes extracted."""
+        """Record that every stored article has had its quotes extracted, under today's
+        rules."""
         metadata = dict(self.collection.metadata or {})
         metadata.pop(BACKFILL_FLAG, None)
+        metadata[RULES_FLAG] = RULES_VERSION
         metadata.pop("hnsw:space", None)
         self.collection.modify(metadata=metadata)
 
