@@ -201,8 +201,7 @@ def person_meant(turn: Turn) -> str | None:
     """
     from rag.quotes.speakers import Cast
 
-    answer = "" if turn.answer.refused else strip_markers(turn.answer.answer)
-    passages = " ".join(c.passage.text for c in turn.answer.citations)
+    answer, passages = _said(turn)
     asked = _people(Cast.of(turn.standalone))
     if not asked:
         # a question names people by surname ("When did Peskov speak…?"), which alone does
@@ -256,10 +255,15 @@ def _a_person(name: str, turn: Turn) -> bool:
     passages or its question."""
     from rag.quotes.speakers import Cast
 
-    answer = strip_markers(turn.answer.answer)
-    passages = " ".join(c.passage.text for c in turn.answer.citations)
+    answer, passages = _said(turn)
     people = _people(Cast.of(f"{turn.standalone} {answer} {passages}"))
     return _same_person(name, people)
+
+
+def _said(turn: Turn) -> tuple[str, str]:
+    """The turn's answer without markers ("" when refused) and its cited passages' text."""
+    answer = "" if turn.answer.refused else strip_markers(turn.answer.answer)
+    return answer, " ".join(c.passage.text for c in turn.answer.citations)
 
 
 def _people(cast: Any) -> list[str]:
