@@ -190,3 +190,30 @@ def test_a_reported_sentence_with_its_cue_inside_is_given_as_written(tmp_path: P
         "Ana Ruiz (Deputy Mayor): Cyclists will get a protected lane by summer, Ruiz said, "
         "and the old toll booth will become a bus shelter. [1]"
     ) in answer, answer
+
+
+def test_reported_speech_is_reworded_only_where_no_word_is_lost(tmp_path: Path) -> None:
+    """ "Name said that …" only when the sentence goes from its cue straight to what was
+    said; whom it was told to, or a cue after what was said, keeps the sentence as written
+    (it was "Lind told that she believed …", "Lind said that Instead …")."""
+    article = tmp_path / "bridge.txt"
+    article.write_text(
+        "Harbour bridge reopens\n\n"
+        "Ana Lind, the harbour minister, opened the bridge on Monday.\n\n"
+        "Ms Lind told the audience she believed the bridge would carry twenty thousand cars "
+        "a day.\n\n"
+        "Instead the ferry will stop running in May, she said.\n\n"
+        "Ms Lind said the toll would be dropped next year.\n"
+    )
+    assert runner.invoke(app, ["ingest", str(article)]).exit_code == 0
+    lines = ask_json("What did Lind say?")["answer"].splitlines()
+    assert any(
+        line.startswith("Ana Lind")
+        and ": Ms Lind told the audience she believed the bridge would carry" in line
+        for line in lines
+    ), lines
+    assert any(
+        ": Instead the ferry will stop running in May, she said. [" in line for line in lines
+    ), lines
+    assert any(" said that the toll would be dropped next year. [" in line for line in lines), lines
+    assert not any("told that" in line or "that Instead" in line for line in lines), lines

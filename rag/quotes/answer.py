@@ -221,18 +221,25 @@ def quote_answer(quotes: list[StoredQuote]) -> str:
             lines.append(f'{name} {_direct_cue(quote.cue)}: "{text}" [{n}]')
         elif quote.cue == "according to":
             lines.append(f"According to {name}, {text} [{n}]")
-        elif _cue_inside(text, quote.cue):  # "This, he says, is part of…": as written
-            lines.append(f"{name}: {text} [{n}]")
-        else:
+        elif _reads_on(q):
             that = "" if quote.cue in OBJECT_VERBS else " that"
             lines.append(f"{name} {quote.cue}{that} {text} [{n}]")
+        else:  # "Mr Blair told the audience he …", "…, he said.": the sentence as written
+            lines.append(f"{name}: {' '.join((q.context or quote.text).split())} [{n}]")
     return "\n".join(lines)
 
 
-def _cue_inside(text: str, cue: str) -> bool:
-    """Whether an indirect quote's text holds its own cue, set off by commas (the whole
-    sentence is the quote: "Cyclists will get a lane, Ruiz said, and …")."""
-    return re.search(rf",\s[^,]{{1,60}}\b{re.escape(cue)},\s", text) is not None
+def _reads_on(q: StoredQuote) -> bool:
+    """Whether an indirect quote can be given as "Name cue [that] content": its sentence
+    goes straight from the cue to what was said (or through "that"), and the cue is not
+    "told" missing whom it was told to. Otherwise the words between (an audience, a time)
+    or a cue after the content ("…, he said") would be lost or garbled."""
+    quote = q.quote
+    if not q.context:
+        return True
+    before = q.context[: max(0, quote.start - quote.context_start)]
+    follows = re.search(rf"\b{re.escape(quote.cue)}(?:\s+that)?\s*$", before)
+    return follows is not None and not quote.cue.startswith(("told", "tell"))
 
 
 def _lead(q: StoredQuote) -> str:
