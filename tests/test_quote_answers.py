@@ -217,3 +217,15 @@ def test_reported_speech_is_reworded_only_where_no_word_is_lost(tmp_path: Path) 
     ), lines
     assert any(" said that the toll would be dropped next year. [" in line for line in lines), lines
     assert not any("told that" in line or "that Instead" in line for line in lines), lines
+
+
+def test_a_relative_clause_is_no_descriptor(tmp_path: Path) -> None:
+    article = tmp_path / "bridge.txt"
+    article.write_text(
+        "Harbour bridge reopens\n\n"
+        'The plan was rejected by Mr Blake, who said: "We have nothing to add to it."\n'
+    )
+    assert runner.invoke(app, ["ingest", str(article)]).exit_code == 0
+    answer = ask_json("What did Blake say?")["answer"]
+    assert "We have nothing to add to it." in answer, answer
+    assert "(who)" not in answer, answer

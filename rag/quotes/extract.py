@@ -202,6 +202,8 @@ _LEAD_IN = re.compile(
     r"|also|separately|earlier|later)\b,?\s+|[^,\"]{1,120},\s+)",
     re.I,
 )
+# a clause that opens with one of these says what someone did, it does not describe them
+_RELATIVES = frozenset({"who", "whom", "whose"})
 _GENERIC = frozenset(
     [
         "analysts",
@@ -295,8 +297,8 @@ _WORDS = re.compile(r"[\w'’-]+")
 # Bumped whenever the rules change which quotes an article has, or their speakers: a quote
 # index extracted under another version is extracted again on the next ``rag ingest``
 # (``rag.quotes.backfill``). 1: until 2026-11-30; 2: cues inside a sentence (7830f7e, ac8629e),
-# descriptors without "over email" (53e1c1c).
-RULES_VERSION = 2
+# descriptors without "over email" (53e1c1c); 3: no "who" descriptor ("Mr Blair, who said").
+RULES_VERSION = 3
 
 
 def extract_quotes(article_id: str, text: str) -> list[Quote]:
@@ -670,7 +672,11 @@ class _Extractor:
         if possessor:
             person.describe(f"{possessor}'s", possessor)
         for described in (descriptor, (appositive or "").strip(" ,")):
-            if not described or described.lower().startswith("who ") or len(described.split()) > 12:
+            if (
+                not described
+                or described.split()[0].lower() in _RELATIVES  # "Mr Blair, who said: …"
+                or len(described.split()) > 12
+            ):
                 continue
             org = organisation_of(described)
             person.describe(described, org)
