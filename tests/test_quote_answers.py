@@ -229,3 +229,23 @@ def test_a_relative_clause_is_no_descriptor(tmp_path: Path) -> None:
     answer = ask_json("What did Blake say?")["answer"]
     assert "We have nothing to add to it." in answer, answer
     assert "(who)" not in answer, answer
+
+
+def test_a_descriptor_says_who_someone_is_not_what_they_did(tmp_path: Path) -> None:
+    """A phrase before the name that says what they did or when is no descriptor (it gave
+    "Blake (Speaking to the BBC News website)", "Lind (During the interview)")."""
+    article = tmp_path / "bridge.txt"
+    article.write_text(
+        "Harbour bridge reopens\n\n"
+        "Speaking to the BBC News website Mr Blake said the bridge would carry twenty "
+        "thousand cars a day.\n\n"
+        "During the interview Ms Lind said the toll would go.\n\n"
+        "Harbour manager Tom Reed said the ferry would stop in May.\n"
+    )
+    assert runner.invoke(app, ["ingest", str(article)]).exit_code == 0
+    blake = ask_json("What did Blake say?")["answer"]
+    assert blake.startswith("Blake said that the bridge would carry"), blake
+    lind = ask_json("What did Lind say?")["answer"]
+    assert lind.startswith("Lind said that the toll would go."), lind
+    reed = ask_json("What did Reed say?")["answer"]
+    assert reed.startswith("Tom Reed (Harbour manager) said that the ferry"), reed

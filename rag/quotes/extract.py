@@ -202,8 +202,19 @@ _LEAD_IN = re.compile(
     r"|also|separately|earlier|later)\b,?\s+|[^,\"]{1,120},\s+)",
     re.I,
 )
-# a clause that opens with one of these says what someone did, it does not describe them
-_RELATIVES = frozenset({"who", "whom", "whose"})
+# A phrase that says what someone did or when, not who they are: a relative clause ("who
+# said"), a time or place ("During the interview", "in Harrogate", "at a news conference"),
+# or a participle with its own object ("Speaking to the BBC", "Asked about", "adding that");
+# "managing director", "from the IFS", "at Citigroup" and "elected president in 2004" still
+# describe.
+_NOT_DESCRIPTION = re.compile(
+    r"(?:who|whom|whose|during|in|on|after|before|while|when|with|since)\b"
+    r"|at\s+(?:a|an|the|their|his|her|its)\b"
+    r"|\w+(?:ing|ed)\s+(?:\w+ly\s+)?(?:to|about|on|in|at|that|the|a|an|his|her|their|its|by"
+    r"|for|with|why|how|what)\b"
+    r"|asked\b",
+    re.IGNORECASE,
+)
 _GENERIC = frozenset(
     [
         "analysts",
@@ -297,7 +308,8 @@ _WORDS = re.compile(r"[\w'’-]+")
 # Bumped whenever the rules change which quotes an article has, or their speakers: a quote
 # index extracted under another version is extracted again on the next ``rag ingest``
 # (``rag.quotes.backfill``). 1: until 2026-11-30; 2: cues inside a sentence (7830f7e, ac8629e),
-# descriptors without "over email" (53e1c1c); 3: no "who" descriptor ("Mr Blair, who said").
+# descriptors without "over email" (53e1c1c); 3: no descriptor that says what someone did
+# or when ("Mr Blair, who said", "Speaking to the BBC", "During the interview").
 RULES_VERSION = 3
 
 
@@ -672,11 +684,7 @@ class _Extractor:
         if possessor:
             person.describe(f"{possessor}'s", possessor)
         for described in (descriptor, (appositive or "").strip(" ,")):
-            if (
-                not described
-                or described.split()[0].lower() in _RELATIVES  # "Mr Blair, who said: …"
-                or len(described.split()) > 12
-            ):
+            if not described or _NOT_DESCRIPTION.match(described) or len(described.split()) > 12:
                 continue
             org = organisation_of(described)
             person.describe(described, org)
