@@ -249,3 +249,17 @@ def test_a_descriptor_says_who_someone_is_not_what_they_did(tmp_path: Path) -> N
     assert lind.startswith("Lind said that the toll would go."), lind
     reed = ask_json("What did Reed say?")["answer"]
     assert reed.startswith("Tom Reed (Harbour manager) said that the ferry"), reed
+
+
+def test_a_courtesy_title_starts_the_speakers_name(tmp_path: Path) -> None:
+    """ "Speaking in Harrogate Mr Kennedy said" is Charles Kennedy speaking (it was a speaker
+    called "Harrogate Mr Kennedy")."""
+    article = tmp_path / "rally.txt"
+    article.write_text(
+        "Kennedy rallies party\n\n"
+        "Charles Kennedy opened the spring conference on Friday.\n\n"
+        "Speaking in Harrogate Mr Kennedy said the party would fight every seat.\n"
+    )
+    assert runner.invoke(app, ["ingest", str(article)]).exit_code == 0
+    answer = ask_json("What did Kennedy say?")["answer"]
+    assert answer.startswith("Charles Kennedy said that the party would fight every seat."), answer

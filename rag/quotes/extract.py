@@ -309,7 +309,8 @@ _WORDS = re.compile(r"[\w'’-]+")
 # index extracted under another version is extracted again on the next ``rag ingest``
 # (``rag.quotes.backfill``). 1: until 2026-11-30; 2: cues inside a sentence (7830f7e, ac8629e),
 # descriptors without "over email" (53e1c1c); 3: no descriptor that says what someone did
-# or when ("Mr Blair, who said", "Speaking to the BBC", "During the interview").
+# or when ("Mr Blair, who said", "Speaking to the BBC", "During the interview"), and a
+# name starts at its courtesy title ("Harrogate Mr Kennedy" is Mr Kennedy).
 RULES_VERSION = 3
 
 

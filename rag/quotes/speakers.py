@@ -49,6 +49,8 @@ _ORG_WORDS_TEXT = """
     pictures electronics software telecom laboratories labs
 """
 ORG_WORDS = frozenset(_ORG_WORDS_TEXT.split())
+# courtesy titles that are never part of a name ("Lord Falconer", "Sir John" can be)
+HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr"})
 TITLES = {
     "mr": "m",
     "mrs": "f",
@@ -209,6 +211,11 @@ def clean_run(run: str) -> tuple[str, str]:
     words = run.split()
     while words and words[0].lower().strip(".") in NOT_NAMES - set(TITLES):
         words.pop(0)
+    # a courtesy title starts the name: "Harrogate Mr Kennedy" (from "Speaking in Harrogate
+    # Mr Kennedy said"), "Foreign Policy Centre Mr Straw"
+    inner = [i for i, w in enumerate(words[1:-1], 1) if w.lower().strip(".") in HONORIFICS]
+    if inner:
+        words = words[inner[0] :]
     title = ""
     while words and words[0].lower().strip(".") in TITLES:  # "Lt Col Eric Schnaible"
         title = words.pop(0).strip(".").lower()
