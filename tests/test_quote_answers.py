@@ -57,6 +57,13 @@ def ask_json(*args: str) -> dict:
     return json.loads(result.stdout)
 
 
+def ingest_text(tmp_path: Path, text: str) -> None:
+    """Ingest one article written as text (headline, blank line, paragraphs)."""
+    article = tmp_path / "article.txt"
+    article.write_text(text)
+    assert runner.invoke(app, ["ingest", str(article)]).exit_code == 0
+
+
 @pytest.fixture
 def seeded(seed_path: Path) -> str:
     assert runner.invoke(app, ["ingest", str(seed_path)]).exit_code == 0
@@ -99,12 +106,11 @@ def test_a_partial_quote_keeps_the_words_its_clause_gives_it(seeded: str) -> Non
 
 
 def test_a_partial_quote_after_its_cue_verb_reads_from_the_verb(tmp_path: Path) -> None:
-    article = tmp_path / "plan.txt"
-    article.write_text(
+    ingest_text(
+        tmp_path,
         "Harbour plan criticised\n\n"
-        'The opposition leader, Rosa Hale, called the harbour plan "a costly farce" on Monday.\n'
+        'The opposition leader, Rosa Hale, called the harbour plan "a costly farce" on Monday.\n',
     )
-    assert runner.invoke(app, ["ingest", str(article)]).exit_code == 0
     answer = ask_json("What did Rosa Hale say?")["answer"]
     assert 'Rosa Hale (opposition leader) called the harbour plan "a costly farce" [1]' in answer
 
@@ -158,14 +164,13 @@ def test_an_answerers_notes_reach_a_quote_answer(seeded: str) -> None:
 def test_a_speaker_named_only_outside_the_quote_is_grounded(tmp_path: Path) -> None:
     """The model names the speaker the quote's headline gave it; the passage itself says only
     "she said", and the answer is kept, not left out as naming someone no source names."""
-    article = tmp_path / "bridge.txt"
-    article.write_text(
+    ingest_text(
+        tmp_path,
         "New bridge opens to traffic\n\n"
         "The harbour minister, Ana Lind, opened the bridge on Monday after two years of work.\n\n"
         "Crowds lined the quay for the ceremony.\n\n"
-        '"It will carry twenty thousand cars a day," she told reporters.\n'
+        '"It will carry twenty thousand cars a day," she told reporters.\n',
     )
-    assert runner.invoke(app, ["ingest", str(article)]).exit_code == 0
     model = ScriptedChat()
     asker = Asker(Settings.load())
     asker.answerer = LLMAnswerer(model)
@@ -177,14 +182,13 @@ def test_a_speaker_named_only_outside_the_quote_is_grounded(tmp_path: Path) -> N
 
 
 def test_a_reported_sentence_with_its_cue_inside_is_given_as_written(tmp_path: Path) -> None:
-    article = tmp_path / "bridge.txt"
-    article.write_text(
+    ingest_text(
+        tmp_path,
         "Harbor bridge reopens\n\n"
         "Deputy Mayor Ana Ruiz opened the bridge on Monday.\n\n"
         "Cyclists will get a protected lane by summer, Ruiz said, and the old toll booth "
-        "will become a bus shelter.\n"
+        "will become a bus shelter.\n",
     )
-    assert runner.invoke(app, ["ingest", str(article)]).exit_code == 0
     answer = ask_json("What did Ruiz say?")["answer"]
     assert (
         "Ana Ruiz (Deputy Mayor): Cyclists will get a protected lane by summer, Ruiz said, "
@@ -196,16 +200,15 @@ def test_reported_speech_is_reworded_only_where_no_word_is_lost(tmp_path: Path) 
     """ "Name said that …" only when the sentence goes from its cue straight to what was
     said; whom it was told to, or a cue after what was said, keeps the sentence as written
     (it was "Lind told that she believed …", "Lind said that Instead …")."""
-    article = tmp_path / "bridge.txt"
-    article.write_text(
+    ingest_text(
+        tmp_path,
         "Harbour bridge reopens\n\n"
         "Ana Lind, the harbour minister, opened the bridge on Monday.\n\n"
         "Ms Lind told the audience she believed the bridge would carry twenty thousand cars "
         "a day.\n\n"
         "Instead the ferry will stop running in May, she said.\n\n"
-        "Ms Lind said the toll would be dropped next year.\n"
+        "Ms Lind said the toll would be dropped next year.\n",
     )
-    assert runner.invoke(app, ["ingest", str(article)]).exit_code == 0
     lines = ask_json("What did Lind say?")["answer"].splitlines()
     assert any(
         line.startswith("Ana Lind")
@@ -220,12 +223,11 @@ def test_reported_speech_is_reworded_only_where_no_word_is_lost(tmp_path: Path) 
 
 
 def test_a_relative_clause_is_no_descriptor(tmp_path: Path) -> None:
-    article = tmp_path / "bridge.txt"
-    article.write_text(
+    ingest_text(
+        tmp_path,
         "Harbour bridge reopens\n\n"
-        'The plan was rejected by Mr Blake, who said: "We have nothing to add to it."\n'
+        'The plan was rejected by Mr Blake, who said: "We have nothing to add to it."\n',
     )
-    assert runner.invoke(app, ["ingest", str(article)]).exit_code == 0
     answer = ask_json("What did Blake say?")["answer"]
     assert "We have nothing to add to it." in answer, answer
     assert "(who)" not in answer, answer
@@ -234,15 +236,14 @@ def test_a_relative_clause_is_no_descriptor(tmp_path: Path) -> None:
 def test_a_descriptor_says_who_someone_is_not_what_they_did(tmp_path: Path) -> None:
     """A phrase before the name that says what they did or when is no descriptor (it gave
     "Blake (Speaking to the BBC News website)", "Lind (During the interview)")."""
-    article = tmp_path / "bridge.txt"
-    article.write_text(
+    ingest_text(
+        tmp_path,
         "Harbour bridge reopens\n\n"
         "Speaking to the BBC News website Mr Blake said the bridge would carry twenty "
         "thousand cars a day.\n\n"
         "During the interview Ms Lind said the toll would go.\n\n"
-        "Harbour manager Tom Reed said the ferry would stop in May.\n"
+        "Harbour manager Tom Reed said the ferry would stop in May.\n",
     )
-    assert runner.invoke(app, ["ingest", str(article)]).exit_code == 0
     blake = ask_json("What did Blake say?")["answer"]
     assert blake.startswith("Blake said that the bridge would carry"), blake
     lind = ask_json("What did Lind say?")["answer"]
@@ -254,12 +255,11 @@ def test_a_descriptor_says_who_someone_is_not_what_they_did(tmp_path: Path) -> N
 def test_a_courtesy_title_starts_the_speakers_name(tmp_path: Path) -> None:
     """ "Speaking in Harrogate Mr Kennedy said" is Charles Kennedy speaking (it was a speaker
     called "Harrogate Mr Kennedy")."""
-    article = tmp_path / "rally.txt"
-    article.write_text(
+    ingest_text(
+        tmp_path,
         "Kennedy rallies party\n\n"
         "Charles Kennedy opened the spring conference on Friday.\n\n"
-        "Speaking in Harrogate Mr Kennedy said the party would fight every seat.\n"
+        "Speaking in Harrogate Mr Kennedy said the party would fight every seat.\n",
     )
-    assert runner.invoke(app, ["ingest", str(article)]).exit_code == 0
     answer = ask_json("What did Kennedy say?")["answer"]
     assert answer.startswith("Charles Kennedy said that the party would fight every seat."), answer
