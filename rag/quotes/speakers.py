@@ -50,7 +50,7 @@ _ORG_WORDS_TEXT = """
 """
 ORG_WORDS = frozenset(_ORG_WORDS_TEXT.split())
 # courtesy titles that are never part of a name ("Lord Falconer", "Sir John" can be)
-HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr"})
+_HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr"})
 TITLES = {
     "mr": "m",
     "mrs": "f",
@@ -213,7 +213,7 @@ def clean_run(run: str) -> tuple[str, str]:
         words.pop(0)
     # a courtesy title starts the name: "Harrogate Mr Kennedy" (from "Speaking in Harrogate
     # Mr Kennedy said"), "Foreign Policy Centre Mr Straw"
-    inner = [i for i, w in enumerate(words[1:-1], 1) if w.lower().strip(".") in HONORIFICS]
+    inner = [i for i, w in enumerate(words[1:-1], 1) if w.lower().strip(".") in _HONORIFICS]
     if inner:
         words = words[inner[0] :]
     title = ""
