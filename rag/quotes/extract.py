@@ -309,8 +309,9 @@ _WORDS = re.compile(r"[\w'’-]+")
 # index extracted under another version is extracted again on the next ``rag ingest``
 # (``rag.quotes.backfill``). 1: until 2026-11-30; 2: cues inside a sentence (7830f7e, ac8629e),
 # descriptors without "over email" (53e1c1c); 3: no descriptor that says what someone did
-# or when ("Mr Blair, who said", "Speaking to the BBC", "During the interview"), and a
-# name starts at its courtesy title ("Harrogate Mr Kennedy" is Mr Kennedy).
+# or when ("Mr Blair, who said", "Speaking to the BBC", "During the interview"), a name
+# starts at its courtesy title ("Harrogate Mr Kennedy" is Mr Kennedy), and "they" is never
+# one named person.
 RULES_VERSION = 3
 
 
@@ -607,6 +608,8 @@ class _Extractor:
             )
             if low in {"they"}:
                 person = self.cast.last_speaker(at) or self.cast.last_mention(at, "org")
+                if person is not None and _one_person(person):
+                    return None  # "They also pointed out" after John Snow spoke: others
             return (person, "pronoun") if person else None
         words = np_text.split()
         possessor = ""
@@ -777,6 +780,15 @@ class _Extractor:
         if self.text[quote.context_end : quote.context_end + 1] == '"':
             quote.context_end += 1
         self.quotes.append(quote)
+
+
+def _one_person(person: Person) -> bool:
+    """A man or a woman, or someone named by a full name ("John Snow"): not what "they" who
+    spoke refers to, unlike "MPs" or "Ministry of Defence lawyers"."""
+    if person.is_org:
+        return False
+    words = person.name.split()
+    return person.gender in {"m", "f"} or (len(words) >= 2 and all(w[:1].isupper() for w in words))
 
 
 def quote_spans(text: str) -> list[_Span]:
