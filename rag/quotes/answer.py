@@ -221,25 +221,26 @@ def quote_answer(quotes: list[StoredQuote]) -> str:
             lines.append(f'{name} {_direct_cue(quote.cue)}: "{text}" [{n}]')
         elif quote.cue == "according to":
             lines.append(f"According to {name}, {text} [{n}]")
-        elif _reads_on(q):
-            that = "" if quote.cue in OBJECT_VERBS else " that"
-            lines.append(f"{name} {quote.cue}{that} {text} [{n}]")
+        elif said := _cue_words(q):
+            lines.append(f"{name} {said} {text} [{n}]")
         else:  # "Mr Blair told the audience he …", "…, he said.": the sentence as written
             lines.append(f"{name}: {' '.join((q.context or quote.text).split())} [{n}]")
     return "\n".join(lines)
 
 
-def _reads_on(q: StoredQuote) -> bool:
-    """Whether an indirect quote can be given as "Name cue [that] content": its sentence
-    goes straight from the cue to what was said (or through "that"), and the cue is not
-    "told" missing whom it was told to. Otherwise the words between (an audience, a time)
-    or a cue after the content ("…, he said") would be lost or garbled."""
+def _cue_words(q: StoredQuote) -> str:
+    """The article's words from an indirect quote's cue to what was said ("said", "said
+    that", "vowed"), when its sentence goes straight from one to the other and the cue is
+    not "told" missing whom it was told to; "" otherwise: the words between (an audience,
+    a time) or a cue after the content ("…, he said") would be lost or garbled."""
     quote = q.quote
-    if not q.context:
-        return True
+    if not q.context:  # a record stored without its sentence
+        return quote.cue if quote.cue in OBJECT_VERBS else f"{quote.cue} that"
     before = q.context[: max(0, quote.start - quote.context_start)]
     follows = re.search(rf"\b{re.escape(quote.cue)}(?:\s+that)?\s*$", before)
-    return follows is not None and not quote.cue.startswith(("told", "tell"))
+    if follows is None or quote.cue.startswith(("told", "tell")):
+        return ""
+    return " ".join(follows.group().split())
 
 
 def _lead(q: StoredQuote) -> str:
