@@ -203,6 +203,14 @@ def test_cue_forms(text: str, speaker: str):
             },
             id="person-of-the-organisation-and-acronym-subjects",
         ),
+        pytest.param(
+            "Finance minister Ana Duarte announced the cuts on Monday.\n\n"
+            "Tomas Brandt, the leader of the Federation of Public Service Workers said: "
+            '"This is the day of the long knives."\n\n'
+            "However, Lena Ortiz, a fund manager at Harbour Capital said the cuts were overdue.",
+            {"day of the long knives": "Tomas Brandt", "cuts were overdue": "Lena Ortiz"},
+            id="a-name-then-what-they-are-with-no-closing-comma-names-the-speaker",
+        ),
     ],
 )
 def test_attribution_rules(text: str, speakers: dict[str, str]):

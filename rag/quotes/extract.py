@@ -261,7 +261,7 @@ _POST_SUBJECT = re.compile(
 )
 # "Howard Archer, economist at Global Insight said": an appositive with no closing comma
 _NAME_DESC_VERB = re.compile(
-    rf"(?P<np>{CAP_RUN.pattern}),\s+(?P<desc>(?:an?\s+|the\s+)?(?:[\w'’&.-]+\s+){{0,6}}?"
+    rf"(?P<np>{CAP_RUN.pattern}),\s+(?P<desc>(?:an?\s+|the\s+)?(?:[\w'’&.-]+\s+){{0,9}}?"
     rf"[\w'’&.-]+)\s+(?P<verb>said|says|told|added|warned|argued)\b"
 )
 _CUE_GAP = re.compile(r"^\s*[,—-]?\s*")
@@ -311,8 +311,8 @@ _WORDS = re.compile(r"[\w'’-]+")
 # descriptors without "over email" (53e1c1c); 3: no descriptor that says what someone did
 # or when ("Mr Blair, who said", "Speaking to the BBC", "During the interview"), a name
 # starts at its courtesy title ("Harrogate Mr Kennedy" is Mr Kennedy), and "they" is never
-# one named person.
-RULES_VERSION = 3
+# one named person; 4: "Name, the leader of X said" is Name's.
+RULES_VERSION = 4
 
 
 def extract_quotes(article_id: str, text: str) -> list[Quote]:
@@ -482,7 +482,13 @@ class _Extractor:
             if found:
                 best = (m.group("verb"), found[0], found[1], pre_at + m.start("verb"))
         for m in _NAME_DESC_VERB.finditer(pre):
-            if best is None or best[3] < pre_at + m.start("verb"):
+            at = pre_at + m.start("verb")
+            if (
+                best is None
+                or best[3] < at
+                # "Mark Serwotka, the leader of the PCS union said": the name, not the role
+                or (best[3] == at and best[2] == "role" and _named_subject(pre, m))
+            ):
                 found = self._speaker(m.group("np"), f", {m.group('desc')},", pre_at + m.start())
                 if found:
                     best = (m.group("verb"), found[0], found[1], pre_at + m.start("verb"))
@@ -517,6 +523,19 @@ class _Extractor:
             if found and comma > 0:  # "According to X, Y."
                 self._add_content(a + comma + 1, b, "according to", found)
                 return
+        lead = _LEAD_IN.match(sentence)
+        for offset in {0, lead.end() if lead else 0}:
+            # "Matt Williams, a fund manager at Perpetual Trustees said the stake ...": the
+            # name, not the role (nor the name as what a tail cue reports)
+            named = _NAME_DESC_VERB.match(sentence, offset)
+            if named and named.group("verb") in INDIRECT_VERBS and _named_subject(sentence, named):
+                verb = named.group("verb")
+                content = self._content_start(sentence, named.end(), verb)
+                desc = f", {named.group('desc')},"
+                found = self._speaker(named.group("np"), desc, a + named.start())
+                if found and content is not None:
+                    self._add_content(a + content, b, verb, found)
+                    return
         # "..., the firm said." / "..., said Mr Smith."
         tail_from = max(0, len(sentence) - 160)
         tail = _TAIL_CUE.search(sentence, tail_from)
@@ -529,7 +548,6 @@ class _Extractor:
                     start = _quote_sentence_start(sentence, tail.start())
                     self._add_content(a + start, a + tail.start(), verb, found)
                     return
-        lead = _LEAD_IN.match(sentence)
         for offset in (0, lead.end() if lead else -1):
             if offset < 0:
                 continue
@@ -922,6 +940,25 @@ def _owned_office(words: list[str]) -> bool:
     """ "Office" in "the US Trade Representative's Office": one organisation word that the
     possessive belongs to, not a name of its own."""
     return len(words) == 1 and words[0].lower() in ORG_WORDS
+
+
+_CLAUSE_WORDS = frozenset({"has", "have", "had", "is", "was", "are", "were", "will", "would"})
+
+
+def _named_subject(pre: str, m: re.Match[str]) -> bool:
+    """`Mark Serwotka, the leader of the PCS union said`: a person's name opening the clause,
+    (or after "but", "and"), then what they are (a role, or a phrase with an article), then
+    the cue; not `by club
+    chairman Tim Phillips, the American said` nor `in the Northern Echo, the Bishop said`."""
+    head = pre[: m.start("np")].rstrip()
+    desc = m.group("desc").split()
+    return (
+        _person_like(m.group("np"))
+        and clean_run(m.group("np"))[1] == m.group("np")  # not "In September"
+        and not _CLAUSE_WORDS & {w.lower() for w in desc}  # "In September, the IMF had said"
+        and (not head or head[-1] in ".,;:" or head.split()[-1].lower() in {"but", "and"})
+        and (desc[0].lower() in {"a", "an", "the"} or is_role_word(desc[0]))
+    )
 
 
 def _person_like(text: str) -> bool:
