@@ -311,7 +311,8 @@ _WORDS = re.compile(r"[\w'’-]+")
 # descriptors without "over email" (53e1c1c); 3: no descriptor that says what someone did
 # or when ("Mr Blair, who said", "Speaking to the BBC", "During the interview"), a name
 # starts at its courtesy title ("Harrogate Mr Kennedy" is Mr Kennedy), and "they" is never
-# one named person; 4: "Name, the leader of X said" is Name's.
+# one named person; 4: "Name, the leader of X said" is Name's, and "he" is never the man
+# named in what he said.
 RULES_VERSION = 4
 
 
@@ -789,6 +790,8 @@ class _Extractor:
         start, end = _trim(self.text, start, end)
         if start >= end:
             return
+        if via == "pronoun" and _named_in(person, self.text[start:end]):
+            return  # "He said Mr Brown had made ...": whoever "he" is, not Mr Brown
         self.cast.speakers.append((start, person))
         self._people.append(person)
         quote = Quote(self.article_id, self.text[start:end], start, end, kind, cue, person.name)
@@ -798,6 +801,13 @@ class _Extractor:
         if self.text[quote.context_end : quote.context_end + 1] == '"':
             quote.context_end += 1
         self.quotes.append(quote)
+
+
+def _named_in(person: Person, said: str) -> bool:
+    """A man or a woman named (by surname) in what was said: not who said it. A company
+    speaks of itself by name ("Deutsche Boerse is convinced that ..."); a person does not."""
+    surname = person.name.split()[-1] if person.name and not person.is_org else ""
+    return len(surname) > 2 and re.search(rf"\b{re.escape(surname)}\b", said) is not None
 
 
 def _one_person(person: Person) -> bool:
