@@ -197,6 +197,10 @@ _TOLD_OBJECT = re.compile(
     r"|MPs|lawmakers|parliament|delegates|shareholders|investors|analysts|fans|viewers|"
     r"listeners|readers|him|her|them|us|me|the\s+\w+)(?:'s\s+(?:[\w-]+\s+){0,3}?programme)?\s+"
 )
+_SUBORDINATE = re.compile(
+    r"(?:as|when|while|after|before|since|although|though|because|if|once|until|whereas)\s",
+    re.I,
+)
 _LEAD_IN = re.compile(
     r"^(?:(?:but|and|however|meanwhile|yesterday|today|now|so|still|instead"
     r"|also|separately|earlier|later)\b,?\s+|[^,\"]{1,120},\s+)",
@@ -312,8 +316,9 @@ _WORDS = re.compile(r"[\w'’-]+")
 # or when ("Mr Blair, who said", "Speaking to the BBC", "During the interview"), a name
 # starts at its courtesy title ("Harrogate Mr Kennedy" is Mr Kennedy), and "they" is never
 # one named person; 4: "Name, the leader of X said" is Name's, and "he" is never the man
-# named in what he said.
-RULES_VERSION = 4
+# named in what he said; 5: what is said in a clause opening with "As", "When", ... ends
+# with that clause.
+RULES_VERSION = 5
 
 
 def extract_quotes(article_id: str, text: str) -> list[Quote]:
@@ -571,6 +576,11 @@ class _Extractor:
             content = self._content_start(sentence, m.end(), verb)
             if content is None:
                 return
+            comma = sentence.find(",", content)
+            if _SUBORDINATE.match(sentence, offset) and comma > 0:
+                # "As Mr Brown announced the date, Ernst & Young urged him ...": what he
+                # announced ends with its clause
+                b = a + comma
             self._add_content(a + content, b, verb, found)
             return
 
