@@ -281,3 +281,28 @@ def test_they_is_not_the_last_man_who_spoke(tmp_path: Path) -> None:
     answer = ask_json("What did John Snow say?")["answer"]
     assert "a strong dollar was in America's interest" in answer, answer
     assert "done little to stop the slide" not in answer, answer
+
+
+def test_the_same_words_in_two_articles_are_one_line_citing_both(tmp_path: Path) -> None:
+    """A story run twice (the BBC corpus has many) gave the same line twice in a row."""
+    said = "Olav Berg said the budget would be set on 16 March.\n"
+    (tmp_path / "one.txt").write_text(f"Budget date set\n\n{said}\nMarkets were calm.\n")
+    (tmp_path / "two.txt").write_text(f"Berg names the day\n\n{said}\nUnions were wary.\n")
+    assert runner.invoke(app, ["ingest", str(tmp_path)]).exit_code == 0
+    out = ask_json("What did Olav Berg say?")
+    lines = lines_with_citations(out["answer"])
+    assert lines == ["Olav Berg said the budget would be set on 16 March. [1][2]"], out["answer"]
+    assert len({c["article_id"] for c in out["citations"]}) == 2
+
+
+def test_what_is_said_in_a_clause_that_opens_with_as_ends_with_it(tmp_path: Path) -> None:
+    """ "As Mr Brown announced the Budget date in a short ministerial statement, accountancy
+    firm Ernst & Young urged him ..." is not Brown's from "the Budget date" to the end."""
+    ingest_text(
+        tmp_path,
+        "Budget date set\n\n"
+        "As Olav Berg announced the budget date in a short statement, the accountancy firm "
+        "Hale and Crane urged him to put politics aside.\n",
+    )
+    answer = ask_json("What did Olav Berg say?")["answer"]
+    assert answer == "Olav Berg announced the budget date in a short statement [1]", answer

@@ -200,11 +200,21 @@ def quote_passages(quotes: list[StoredQuote]) -> list[Passage]:
 
 
 def quote_answer(quotes: list[StoredQuote]) -> str:
-    """One line a quote, most relevant first: the speaker, the cue, the quote verbatim, [n]."""
-    lines = []
+    """One line a quote, most relevant first: the speaker, the cue, the quote verbatim, [n].
+    The same words of the same speaker in several articles (a story run twice, a wire copy)
+    are one line citing each: "... [4][5]"."""
+    lines: list[str] = []
+    cites: list[list[int]] = []
+    seen: dict[tuple[str, str], int] = {}
     described: set[str] = set()
     for n, q in enumerate(quotes, 1):
         quote = q.quote
+        key = (quote.speaker, " ".join((q.context or quote.text).split()))
+        if key in seen:
+            cites[seen[key]].append(n)
+            continue
+        seen[key] = len(lines)
+        cites.append([n])
         name = quote.speaker
         if quote.descriptors and name not in described:
             name = f"{name} ({quote.descriptors[0]})"
@@ -225,7 +235,10 @@ def quote_answer(quotes: list[StoredQuote]) -> str:
             lines.append(f"{name} {said} {text} [{n}]")
         else:  # "Mr Blair told the audience he …", "…, he said.": the sentence as written
             lines.append(f"{name}: {' '.join((q.context or quote.text).split())} [{n}]")
-    return "\n".join(lines)
+    return "\n".join(
+        line.removesuffix(f" [{ns[0]}]") + " " + "".join(f"[{m}]" for m in ns)
+        for line, ns in zip(lines, cites, strict=True)
+    )
 
 
 def _cue_words(q: StoredQuote) -> str:
