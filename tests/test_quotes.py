@@ -211,6 +211,16 @@ def test_cue_forms(text: str, speaker: str):
             {"day of the long knives": "Tomas Brandt", "cuts were overdue": "Lena Ortiz"},
             id="a-name-then-what-they-are-with-no-closing-comma-names-the-speaker",
         ),
+        pytest.param(
+            "Fuel prices rose again in March.\n\n"
+            "The Department of Energy and Climate said the rise would not last. "
+            "Nordbank and Westfjord Re said claims would reach $4bn this year.",
+            {
+                "rise would not last": "Department of Energy and Climate",
+                "claims would reach": "Nordbank and Westfjord Re",
+            },
+            id="a-name-with-and-in-it-or-two-speaking-together",
+        ),
     ],
 )
 def test_attribution_rules(text: str, speakers: dict[str, str]):

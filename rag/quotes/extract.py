@@ -276,6 +276,12 @@ _ADVERBIAL = re.compile(
 )
 _TRAILING_NAME = re.compile(CAP_RUN.pattern + r"$")
 _LEADING_FILLER = re.compile(r"^(?:(?:but|and|however|meanwhile|yet|so|now|also)\b,?\s*)+", re.I)
+# a capitalised run and "and" before a name: the first half of "Securities and Exchange
+# Commission", "Munich Re and Swiss Re"
+_JOINED = re.compile(
+    r"(?:(?:Both\s+)?(?:[Tt]he\s+)?)?(?P<run>[A-Z][\w'’.-]*(?:\s+(?:of|for|[A-Z][\w'’.-]*))*)"
+    r"\s+(?P<conj>and|&)"
+)
 _BY_NAME = re.compile(rf"\b(?:by|of|from)\s+(?:the\s+)?({CAP_RUN.pattern})")
 _NAME_OF = re.compile(rf"({CAP_RUN.pattern})\s+(of|at|from)\s+(the\s+{CAP_RUN.pattern})$")
 # A nationality used as a noun for a person: "the Russian", "the Spaniard", "the Frenchman"
@@ -317,8 +323,9 @@ _WORDS = re.compile(r"[\w'’-]+")
 # starts at its courtesy title ("Harrogate Mr Kennedy" is Mr Kennedy), and "they" is never
 # one named person; 4: "Name, the leader of X said" is Name's, and "he" is never the man
 # named in what he said; 5: what is said in a clause opening with "As", "When", ... ends
-# with that clause.
-RULES_VERSION = 5
+# with that clause; 6: "The Department of Trade and Industry", "GM and Ford" are one
+# speaker (they were "Industry", "Ford").
+RULES_VERSION = 6
 
 
 def extract_quotes(article_id: str, text: str) -> list[Quote]:
@@ -694,6 +701,11 @@ class _Extractor:
         head = _LEADING_FILLER.sub("", np_text[: tail.start()]).strip(" ,")
         title, name = clean_run(tail.group())
         descriptor, name = split_descriptor(name)
+        joined = _JOINED.fullmatch(head)
+        if joined and name and not descriptor:
+            # "The Department of Trade and Industry", "GM and Ford": one name, or two
+            # speaking together, not "Industry" described as "Department of Trade and"
+            name, head = f"{joined.group('run')} {joined.group('conj')} {name}", ""
         descriptor = " ".join(x for x in (head, descriptor) if x)
         if not name or name.lower() in NOT_NAMES:
             return None
