@@ -221,6 +221,13 @@ def test_cue_forms(text: str, speaker: str):
             },
             id="a-name-with-and-in-it-or-two-speaking-together",
         ),
+        pytest.param(
+            "The Last Ledger claims the bank hid its losses for a decade.\n\n"
+            "The Bishop of Wexley, the Rt Rev Dr Anne Hollis, described the novel as a "
+            '"fine thriller" but "poor history". Despite the plot, the Bishop said it was absurd.',
+            {"fine thriller": "Anne Hollis", "it was absurd": "Anne Hollis"},
+            id="the-name-in-an-appositive-that-opens-with-the",
+        ),
     ],
 )
 def test_attribution_rules(text: str, speakers: dict[str, str]):

@@ -324,8 +324,9 @@ _WORDS = re.compile(r"[\w'’-]+")
 # one named person; 4: "Name, the leader of X said" is Name's, and "he" is never the man
 # named in what he said; 5: what is said in a clause opening with "As", "When", ... ends
 # with that clause; 6: "The Department of Trade and Industry", "GM and Ford" are one
-# speaker (they were "Industry", "Ford").
-RULES_VERSION = 6
+# speaker (they were "Industry", "Ford"); 7: "The Bishop of Durham, the Rt Rev Dr Tom
+# Wright, said" is Tom Wright.
+RULES_VERSION = 7
 
 
 def extract_quotes(article_id: str, text: str) -> list[Quote]:
@@ -677,16 +678,20 @@ class _Extractor:
             # "the Russian revealed": a player introduced by name, referred to by nationality
             person = self._unlike("", at)
             return (person, "role") if person else None
-        named_after = bool(appositive) and _proper((appositive or "").strip(" ,").split())
-        if determiner and len(words) > 1 and is_role_word(words[1]) and not named_after:
-            return self._role(np_text, at)  # "The MP for Sittingbourne and Sheppey"
+        # "The mayor, Ana Lopes, said", "The Bishop of Durham, the Rt Rev Dr Tom Wright,
+        # described": the name is in the appositive
+        named_after = _appositive_name(appositive or "")
+        if determiner and len(words) > 1 and is_role_word(words[1]):
+            if named_after and not swapped:
+                return self._speaker(named_after, f", {np_text},", at, swapped=True)
+            if not named_after:
+                return self._role(np_text, at)  # "The MP for Sittingbourne and Sheppey"
         if determiner and words[0].lower() == "the" and _proper(words[1:]):
             words = words[1:]  # "the Bank of England", "The Electoral Commission"
             np_text = " ".join(words)
         elif determiner:
-            if appositive and not swapped and _proper(appositive.strip(" ,").split()):
-                # "The mayor, Ana Lopes, said": the name is in the appositive
-                return self._speaker(appositive.strip(" ,"), f", {np_text},", at, swapped=True)
+            if named_after and not swapped:
+                return self._speaker(named_after, f", {np_text},", at, swapped=True)
             return self._role(np_text, at)
         if low in _GENERIC or words[-1].lower() in _GENERIC:
             return None
@@ -975,6 +980,15 @@ def _owned_office(words: list[str]) -> bool:
 
 
 _CLAUSE_WORDS = frozenset({"has", "have", "had", "is", "was", "are", "were", "will", "would"})
+
+
+def _appositive_name(appositive: str) -> str:
+    """The name an appositive gives ("Ana Lopes", "Rt Rev Dr Tom Wright" of "the Rt Rev Dr
+    Tom Wright"), or ""."""
+    words = appositive.strip(" ,").split()
+    if words[:1] == ["the"]:
+        words = words[1:]
+    return " ".join(words) if _proper(words) else ""
 
 
 def _named_subject(pre: str, m: re.Match[str]) -> bool:
