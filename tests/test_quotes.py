@@ -249,6 +249,14 @@ def test_he_is_not_the_man_named_in_what_he_said():
     assert not [q for q in found if "welcome announcements" in q.text and "Berg" in q.speaker]
 
 
+def test_the_clause_before_but_does_not_describe_the_speaker():
+    found = quotes_of(
+        "Unions oppose the plans but Chancellor Olav Berg said the savings had been made."
+    )
+    quote = by_text(found, "savings had been made")
+    assert quote.speaker == "Olav Berg" and quote.descriptors == ["Chancellor"]
+
+
 def test_a_role_and_a_name_in_apposition_are_read_once_each():
     """In "Its CEO, CC Wei, said" each could pass for the name; reading one as the other's
     appositive again and again was an endless recursion (an article of the newsqa corpus

@@ -325,8 +325,9 @@ _WORDS = re.compile(r"[\w'’-]+")
 # named in what he said; 5: what is said in a clause opening with "As", "When", ... ends
 # with that clause; 6: "The Department of Trade and Industry", "GM and Ford" are one
 # speaker (they were "Industry", "Ford"); 7: "The Bishop of Durham, the Rt Rev Dr Tom
-# Wright, said" is Tom Wright.
-RULES_VERSION = 7
+# Wright, said" is Tom Wright; 8: no descriptor ends in "but" or "and" ("Unions oppose the
+# plans but").
+RULES_VERSION = 8
 
 
 def extract_quotes(article_id: str, text: str) -> list[Quote]:
@@ -711,6 +712,8 @@ class _Extractor:
             # "The Department of Trade and Industry", "GM and Ford": one name, or two
             # speaking together, not "Industry" described as "Department of Trade and"
             name, head = f"{joined.group('run')} {joined.group('conj')} {name}", ""
+        elif head.endswith((" but", " and")):
+            head = ""  # "Unions oppose the plans but Mr Brown said": a clause, not who he is
         descriptor = " ".join(x for x in (head, descriptor) if x)
         if not name or name.lower() in NOT_NAMES:
             return None
