@@ -140,9 +140,19 @@ def _topic(rest: str) -> str | None:
 
 
 def _about(core: str, topic: str) -> str:
-    """The previous question, now about ``topic``: in place of what it was about ("…say
-    about the Americans"), else of the name it asked after when the topic is a name ("How
-    old is Biden?", "What about Trump?"), else with "about" and the topic added."""
+    """The previous question, now about ``topic``: a year in place of the year it asked
+    about ("…rise in 2004?", "And in 2005?"), else added to it; a phrase that opens with a
+    preposition added as it is ("What about in Scotland?"); else in place of what it was
+    about ("…say about the Americans"), else of the name it asked after when the topic is a
+    name ("How old is Biden?", "What about Trump?"), else with "about" and the topic added."""
+    when = _WHEN.fullmatch(topic)
+    if when:
+        years = list(_YEAR.finditer(core))
+        if years:
+            return f"{core[: years[-1].start()]}{when.group('time')}{core[years[-1].end() :]}"
+        return f"{core} {when.group('prep') or 'in '}{when.group('time')}"
+    if _PREPOSITION.match(topic):
+        return f"{core} {topic}"
     at = core.lower().rfind(" about ")
     if at >= 0:
         return f"{core[:at]} about {topic}"
@@ -150,6 +160,16 @@ def _about(core: str, topic: str) -> str:
     if asked and names_in(topic) == [topic]:
         return core.replace(asked[0], topic, 1)
     return f"{core} about {topic}"
+
+
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+# "2018", "in 2005", "in March 2005": a time a follow-up asks the same question of
+_WHEN = re.compile(
+    r"(?P<prep>(?:in|during|by|since|before|after)\s+)?(?P<time>(?:[A-Z][a-z]+\s+)?"
+    r"(?:1[89]|20)\d\d)",
+    re.IGNORECASE,
+)
+_PREPOSITION = re.compile(r"(?:in|at|for|on|outside|inside|among|across)\s", re.IGNORECASE)
 
 
 def content_words(text: str) -> list[str]:

@@ -625,6 +625,23 @@ def test_what_about_a_name_asks_the_question_of_that_name(
     assert _follow_up(question, answer, follow_up) == standalone
 
 
+@pytest.mark.parametrize(
+    ("follow_up", "standalone"),
+    [
+        ("What about 2018?", "How much did house prices rise in 2018?"),
+        ("And in 2005?", "How much did house prices rise in 2005?"),
+        ("And in March 2005?", "How much did house prices rise in March 2005?"),
+        ("How about in Scotland?", "How much did house prices rise in 2004 in Scotland?"),
+    ],
+)
+def test_what_about_a_year_or_a_place_asks_the_same_question_of_it(
+    follow_up: str, standalone: str
+) -> None:
+    """It was "How much did house prices rise in 2004 about 2018?"."""
+    question = "How much did house prices rise in 2004?"
+    assert _follow_up(question, "Prices rose 10.2% in 2004. [1]", follow_up) == standalone
+
+
 def test_it_never_stands_for_a_person() -> None:
     """ "the people who spread it" after an answer that opens with a person: 'it' is not him
     (it once became the first name of the answer: "…who spread Piet Lund?")."""
