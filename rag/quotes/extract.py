@@ -282,6 +282,12 @@ _JOINED = re.compile(
     r"(?:(?:Both\s+)?(?:[Tt]he\s+)?)?(?P<run>[A-Z][\w'’.-]*(?:\s+(?:of|for|[A-Z][\w'’.-]*))*)"
     r"\s+(?P<conj>and|&)"
 )
+_CAME_AFTER = re.compile(
+    r"^.*?\b(?:comes?|came|follows?|followed)\s+(?:(?:shortly|just|soon|only)\s+)?"
+    r"(?:as|after|amid|when|while)\s+",
+    re.I,
+)
+_DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "its", "his", "her"})
 _BY_NAME = re.compile(rf"\b(?:by|of|from)\s+(?:the\s+)?({CAP_RUN.pattern})")
 _NAME_OF = re.compile(rf"({CAP_RUN.pattern})\s+(of|at|from)\s+(the\s+{CAP_RUN.pattern})$")
 # A nationality used as a noun for a person: "the Russian", "the Spaniard", "the Frenchman"
@@ -326,8 +332,9 @@ _WORDS = re.compile(r"[\w'’-]+")
 # with that clause; 6: "The Department of Trade and Industry", "GM and Ford" are one
 # speaker (they were "Industry", "Ford"); 7: "The Bishop of Durham, the Rt Rev Dr Tom
 # Wright, said" is Tom Wright; 8: no descriptor ends in "but" or "and" ("Unions oppose the
-# plans but").
-RULES_VERSION = 8
+# plans but"); 9: "The" alone is no speaker ("The forecast has left ..."), and in "The move
+# came after France and Germany vowed" they vowed.
+RULES_VERSION = 9
 
 
 def extract_quotes(article_id: str, text: str) -> list[Quote]:
@@ -632,11 +639,15 @@ class _Extractor:
         ``swapped``: the subject was the appositive of the phrase first read, which is not
         read again as the subject ("Its CEO, CC Wei, said": each could pass for the name)."""
         np_text = _LEADING_FILLER.sub("", np_text.strip(" ,"))
+        # "The move came after France and Germany vowed": who vowed, not the move
+        np_text = _CAME_AFTER.sub("", np_text)
         low = np_text.lower()
         if not low:
             return None
         if _VERBISH & set(low.split()):
             return None  # "the rapper was": not a subject phrase
+        if low in _DETERMINERS:
+            return None  # "The forecast has left ...": "forecast" is the noun, not the cue
         if low in PRONOUNS:
             want = PRONOUNS[low]
             if want in {"", "org"} and low in {"i", "we"}:
