@@ -165,8 +165,8 @@ def _quote_index(
 ) -> QuoteIndex | None:
     """The quote collection beside the chunks: created with them, None when an older store
     has none (and is not being written)."""
-    from rag.quotes.extract import RULES_VERSION
     from rag.quotes.index import BACKFILL_FLAG, KEYS_FLAG, RULES_FLAG, QuoteIndex, collection_name
+    from rag.quotes.model import RULES_VERSION
 
     name = collection_name(settings.collection)
     try:

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from rag.quotes.extract import OBJECT_VERBS
 from rag.quotes.index import QuoteRef, StoredQuote, terms
+from rag.quotes.model import OBJECT_VERBS
 
 if TYPE_CHECKING:
     from datetime import date

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from rag.articles import date_number, outlet_key, same_outlet
-from rag.quotes.extract import RULES_VERSION, Quote
+from rag.quotes.model import RULES_VERSION, Quote
 from rag.text import STOPWORDS
 
 if TYPE_CHECKING:
