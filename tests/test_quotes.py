@@ -228,6 +228,20 @@ def test_cue_forms(text: str, speaker: str):
             {"fine thriller": "Anne Hollis", "it was absurd": "Anne Hollis"},
             id="the-name-in-an-appositive-that-opens-with-the",
         ),
+        pytest.param(
+            "Film legend Max Harlan has hit out at the studios. The star of Night Harbour "
+            "said films were in decline.\n\n"
+            "Councillor Ros Keane welcomed the plan. Mayor Ana Duarte said it was overdue.\n\n"
+            "Earlier the Archbishop of Wexley wrote to all three parties urging them to "
+            "stay calm. The chairman of the Harbour Police Federation said it was essential "
+            "that officers kept their independence.",
+            {
+                "three parties": "Archbishop of Wexley",
+                "officers kept their independence": "chairman of the Harbour Police Federation",
+                "films were in decline": "Max Harlan",
+            },
+            id="an-office-of-a-named-place-is-its-holder-not-the-last-person-named",
+        ),
     ],
 )
 def test_attribution_rules(text: str, speakers: dict[str, str]):

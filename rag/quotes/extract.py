@@ -235,12 +235,20 @@ _ADVERBIAL = re.compile(
     r"(?:,\s*|\s+(?=[a-z]+\s)))?"
 )
 _TRAILING_NAME = re.compile(CAP_RUN.pattern + r"$")
-_LEADING_FILLER = re.compile(r"^(?:(?:but|and|however|meanwhile|yet|so|now|also)\b,?\s*)+", re.I)
+_LEADING_FILLER = re.compile(
+    r"^(?:(?:but|and|however|meanwhile|yet|so|now|also|later|earlier)\b,?\s*)+", re.I
+)
 # a capitalised run and "and" before a name: the first half of "Securities and Exchange
 # Commission", "Munich Re and Swiss Re"
 _JOINED = re.compile(
     r"(?:(?:Both\s+)?(?:[Tt]he\s+)?)?(?P<run>[A-Z][\w'’.-]*(?:\s+(?:of|for|[A-Z][\w'’.-]*))*)"
     r"\s+(?P<conj>and|&)"
+)
+_OFFICE = re.compile(r"^the\s+[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*\s+of\s+(?:the\s+)?[A-Z]", re.I)
+_OFFICES = frozenset(
+    {"archbishop", "bishop", "mayor", "governor", "chairman", "chairwoman", "chair"}
+    | {"president", "chancellor", "secretary", "minister", "director", "head", "leader"}
+    | {"chief", "commissioner"}
 )
 _CAME_AFTER = re.compile(
     r"^.*?\b(?:comes?|came|follows?|followed)\s+(?:(?:shortly|just|soon|only)\s+)?"
@@ -725,7 +733,10 @@ class _Extractor:
             return self._speaker(by.group(1) if by else org, None, at)
         if det in {"the", "its", "his", "her", "their", "our"}:
             person = self.cast.by_role(head, at)
-            if person is None and (head in ROLE_WORDS or head == "year-old"):
+            # "the Archbishop of Canterbury": an office one person holds, not the last man
+            # named ("The star of Rain Man said" is the star named before)
+            office = head in _OFFICES and _OFFICE.search(np_text)
+            if person is None and (head in ROLE_WORDS or head == "year-old") and not office:
                 person = self._unlike(head, at)
             if person is None and head not in ROLE_WORDS:
                 person = (

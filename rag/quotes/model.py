@@ -19,8 +19,9 @@ from typing import Any
 # Department of Trade and Industry", "GM and Ford" are one speaker (they were "Industry", "Ford");
 # 7: "The Bishop of Durham, the Rt Rev Dr Tom Wright, said" is Tom Wright; 8: no descriptor ends
 # in "but" or "and" ("Unions oppose the plans but"); 9: "The" alone is no speaker ("The forecast
-# has left ..."), and in "The move came after France and Germany vowed" they vowed.
-RULES_VERSION = 9
+# has left ..."), and in "The move came after France and Germany vowed" they vowed; 10: "the
+# Archbishop of Canterbury" is the holder of that office, not the last person named.
+RULES_VERSION = 10
 
 
 @dataclass
