@@ -203,42 +203,40 @@ def quote_answer(quotes: list[StoredQuote]) -> str:
     """One line a quote, most relevant first: the speaker, the cue, the quote verbatim, [n].
     The same words of the same speaker in several articles (a story run twice, a wire copy)
     are one line citing each: "... [4][5]"."""
-    lines: list[str] = []
-    cites: list[list[int]] = []
-    seen: dict[tuple[str, str], int] = {}
+    lines: dict[tuple[str, str], tuple[str, list[int]]] = {}
     described: set[str] = set()
     for n, q in enumerate(quotes, 1):
-        quote = q.quote
-        key = (quote.speaker, " ".join((q.context or quote.text).split()))
-        if key in seen:
-            cites[seen[key]].append(n)
+        key = (q.quote.speaker, " ".join((q.context or q.quote.text).split()))
+        if key in lines:
+            lines[key][1].append(n)
             continue
-        seen[key] = len(lines)
-        cites.append([n])
-        name = quote.speaker
-        if quote.descriptors and name not in described:
-            name = f"{name} ({quote.descriptors[0]})"
-            described.add(quote.speaker)
-        text = " ".join(quote.text.split())
-        lead = _lead(q)
-        if quote.kind == "direct" and lead and quote.cue == "according to":
-            lines.append(f'According to {name}, {lead} "{text}" [{n}]')
-        elif quote.kind == "direct" and lead and (said := _from_cue(lead, quote.cue)):
-            lines.append(f'{name} {said} "{text}" [{n}]')
-        elif quote.kind == "direct" and lead:
-            lines.append(f'{name} {_direct_cue(quote.cue)}: {lead} "{text}" [{n}]')
-        elif quote.kind == "direct":
-            lines.append(f'{name} {_direct_cue(quote.cue)}: "{text}" [{n}]')
-        elif quote.cue == "according to":
-            lines.append(f"According to {name}, {text} [{n}]")
-        elif said := _cue_words(q):
-            lines.append(f"{name} {said} {text} [{n}]")
-        else:  # "Mr Blair told the audience he …", "…, he said.": the sentence as written
-            lines.append(f"{name}: {' '.join((q.context or quote.text).split())} [{n}]")
-    return "\n".join(
-        line.removesuffix(f" [{ns[0]}]") + " " + "".join(f"[{m}]" for m in ns)
-        for line, ns in zip(lines, cites, strict=True)
-    )
+        name = q.quote.speaker
+        if q.quote.descriptors and name not in described:
+            name = f"{name} ({q.quote.descriptors[0]})"
+            described.add(q.quote.speaker)
+        lines[key] = (_quote_line(q, name), [n])
+    return "\n".join(f"{line} {''.join(f'[{n}]' for n in cited)}" for line, cited in lines.values())
+
+
+def _quote_line(q: StoredQuote, name: str) -> str:
+    """What ``name`` said, as the answer shows one quote (without its citation)."""
+    quote = q.quote
+    text = " ".join(quote.text.split())
+    lead = _lead(q)
+    if quote.kind == "direct" and lead and quote.cue == "according to":
+        return f'According to {name}, {lead} "{text}"'
+    if quote.kind == "direct" and lead and (said := _from_cue(lead, quote.cue)):
+        return f'{name} {said} "{text}"'
+    if quote.kind == "direct" and lead:
+        return f'{name} {_direct_cue(quote.cue)}: {lead} "{text}"'
+    if quote.kind == "direct":
+        return f'{name} {_direct_cue(quote.cue)}: "{text}"'
+    if quote.cue == "according to":
+        return f"According to {name}, {text}"
+    if said := _cue_words(q):
+        return f"{name} {said} {text}"
+    # "Mr Blair told the audience he …", "…, he said.": the sentence as written
+    return f"{name}: {' '.join((q.context or quote.text).split())}"
 
 
 def _cue_words(q: StoredQuote) -> str:

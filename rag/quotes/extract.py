@@ -498,7 +498,7 @@ class _Extractor:
                 self._add_content(a + comma + 1, b, "according to", found)
                 return
         lead = _LEAD_IN.match(sentence)
-        for offset in {0, lead.end() if lead else 0}:
+        for offset in (0, lead.end()) if lead else (0,):
             # "Matt Williams, a fund manager at Perpetual Trustees said the stake ...": the
             # name, not the role (nor the name as what a tail cue reports)
             named = _NAME_DESC_VERB.match(sentence, offset)
