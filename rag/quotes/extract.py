@@ -255,7 +255,8 @@ _CAME_AFTER = re.compile(
     r"(?:as|after|amid|when|while)\s+",
     re.I,
 )
-_DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "its", "his", "her"})
+# a subject phrase's first word that makes it a description ("the spokesman", "its CEO")
+_DETERMINERS = frozenset({"the", "a", "an", "one", "another", "its", "his", "her", "their", "our"})
 _BY_NAME = re.compile(rf"\b(?:by|of|from)\s+(?:the\s+)?({CAP_RUN.pattern})")
 _NAME_OF = re.compile(rf"({CAP_RUN.pattern})\s+(of|at|from)\s+(the\s+{CAP_RUN.pattern})$")
 # A nationality used as a noun for a person: "the Russian", "the Spaniard", "the Frenchman"
@@ -598,7 +599,7 @@ class _Extractor:
             return None
         if _VERBISH & set(low.split()):
             return None  # "the rapper was": not a subject phrase
-        if low in _DETERMINERS:
+        if low in _DETERMINERS | {"this", "that", "these", "those"}:
             return None  # "The forecast has left ...": "forecast" is the noun, not the cue
         if low in PRONOUNS:
             want = PRONOUNS[low]
@@ -626,18 +627,7 @@ class _Extractor:
             words = words[owner[-1] + 1 :]
             np_text = " ".join(words)
             low = np_text.lower()
-        determiner = low.split()[0] in {
-            "the",
-            "a",
-            "an",
-            "one",
-            "another",
-            "its",
-            "his",
-            "her",
-            "their",
-            "our",
-        }
+        determiner = low.split()[0] in _DETERMINERS
         if determiner and len(words) == 2 and _DEMONYM.search(words[1]):
             # "the Russian revealed": a player introduced by name, referred to by nationality
             person = self._unlike("", at)

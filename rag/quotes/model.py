@@ -20,8 +20,9 @@ from typing import Any
 # 7: "The Bishop of Durham, the Rt Rev Dr Tom Wright, said" is Tom Wright; 8: no descriptor ends
 # in "but" or "and" ("Unions oppose the plans but"); 9: "The" alone is no speaker ("The forecast
 # has left ..."), and in "The move came after France and Germany vowed" they vowed; 10: "the
-# Archbishop of Canterbury" is the holder of that office, not the last person named.
-RULES_VERSION = 10
+# Archbishop of Canterbury" is the holder of that office, not the last person named; 11: "One",
+# "Their" alone are no speaker either.
+RULES_VERSION = 11
 
 
 @dataclass
