@@ -242,6 +242,12 @@ def test_cue_forms(text: str, speaker: str):
             },
             id="an-office-of-a-named-place-is-its-holder-not-the-last-person-named",
         ),
+        pytest.param(
+            "The New York Herald said the mayor had resigned. New research suggests "
+            "otherwise, Dr Lena Ortiz said.",
+            {"mayor had resigned": "New York Herald", "New research": "Lena Ortiz"},
+            id="new-starts-a-name-of-a-new-place-and-nothing-else",
+        ),
     ],
 )
 def test_attribution_rules(text: str, speakers: dict[str, str]):

@@ -205,11 +205,21 @@ LEGAL_SUFFIXES = frozenset(_LEGAL_SUFFIXES_TEXT.split())
 PLACES = frozenset({"UK", "US", "USA", "UAE"})  # capitals that name countries, not speakers
 
 
+# "New" starts a longer name with these ("New York Times" was "York Times"); elsewhere it is
+# an adjective. The place alone stays one word ("Jersey"), which no "he" or "she" can mean.
+_NEW_PLACES = frozenset(
+    {"York", "Zealand", "Jersey", "Mexico", "Hampshire", "Delhi", "Orleans", "England"}
+    | {"Brunswick", "South", "Haven", "Scotland", "Caledonia", "Guinea"}
+)
+
+
 @lru_cache(maxsize=_CACHED)
 def clean_run(run: str) -> tuple[str, str]:
     """(title, name) of a capitalised run with leading non-name words removed."""
     words = run.split()
     while words and words[0].lower().strip(".") in NOT_NAMES - set(TITLES):
+        if words[0] == "New" and len(words) > 2 and words[1] in _NEW_PLACES:
+            break  # "New York Times", "New Jersey Supreme Court", not "New research"
         words.pop(0)
     # a courtesy title starts the name: "Harrogate Mr Kennedy" (from "Speaking in Harrogate
     # Mr Kennedy said"), "Foreign Policy Centre Mr Straw"
