@@ -289,6 +289,22 @@ def test_a_cue_word_used_as_a_noun_after_the_has_no_speaker():
     assert by_text(found, "parade would go ahead").speaker == "Ana Duarte"
 
 
+def test_whom_a_speaker_told_is_not_who_spoke():
+    """ "..., told CNN" read as "said Mr Smith": over the newsqa corpus some 500 quotes were
+    CNN's, USA TODAY's or Reuters' (the outlet the speaker told)."""
+    found = quotes_of(
+        "Prices rose again.\n\n"
+        '"We will see how brittle these markets are," Jesse Keenan, a professor of real '
+        "estate at Tulane University's School of Architecture, told CNN.\n\n"
+        '"It never stops," Dana Brunner, one of 1,500 firefighters battling a wildfire in '
+        "the south, near Bordeaux, told The Guardian.\n\n"
+        "The four children were siblings, their aunt, Brandi Smith, told CNN."
+    )
+    assert by_text(found, "brittle").speaker == "Jesse Keenan"
+    assert by_text(found, "never stops").speaker == "Dana Brunner"
+    assert not [q for q in found if q.speaker in {"CNN", "The Guardian", "Guardian"}]
+
+
 def test_a_role_and_a_name_in_apposition_are_read_once_each():
     """In "Its CEO, CC Wei, said" each could pass for the name; reading one as the other's
     appositive again and again was an endless recursion (an article of the newsqa corpus

@@ -51,6 +51,13 @@ _LOWER_WORD = re.compile(r"[a-z]+")
 _VERB = (
     r"(?:pointed out|points out|" + "|".join(sorted(SAY_VERBS | OBJECT_VERBS, key=len)[::-1]) + ")"
 )
+# Cue verbs that may come before their subject ('," said Mr Smith'); "told CNN" and "denied
+# Smith" name whom, not who
+_INVERTED_VERB = (
+    r"(?:pointed out|points out|"
+    + "|".join(sorted(SAY_VERBS - {"told", "tells"}, key=len)[::-1])
+    + ")"
+)
 _AUX = (
     r"(?:(?:has|have|had|also|later|then|previously|already|repeatedly|again|once|"
     r"recently|earlier|publicly|privately|simply|just|further|quickly|firmly|long|"
@@ -131,7 +138,7 @@ APPOSITIVE = (
 _SUBJECT_VERB = re.compile(rf"\b{SUBJECT}{APPOSITIVE}\s+{_AUX}(?P<verb>{_VERB})\b")
 # "said Paul Sheard, economist at Lehman Brothers" (verb then subject).
 _VERB_SUBJECT = re.compile(
-    rf"(?P<verb>{_VERB})\s+(?P<np>(?:(?:the|a|an|one)\s+)?(?:[\w'’-]+\s+){{0,3}}?"
+    rf"(?P<verb>{_INVERTED_VERB})\s+(?P<np>(?:(?:the|a|an|one)\s+)?(?:[\w'’-]+\s+){{0,3}}?"
     rf"(?:{CAP_RUN.pattern}|(?:{'|'.join(sorted(ROLE_WORDS, key=len)[::-1])})s?)"
     rf"(?:\s+(?:for|at|of|from)\s+(?:the\s+)?{CAP_RUN.pattern})?)"
     r"(?:(?P<app>,\s*[^.\"]{1,120})(?=[.;!?\"]|$)|(?=\s*[.,;!?\"]|\s*$|\s+(?:on|in|at|"
@@ -211,7 +218,7 @@ _GENERIC = frozenset(
 # "..., the firm said." / "..., said Mr Smith." at the end of a sentence.
 _TAIL_CUE = re.compile(
     rf",\"?\s+(?:{SUBJECT}\s+{_AUX}(?P<verb>{_VERB})(?:\s+(?!that\b)[^,]{{0,40}})?"
-    rf"|(?P<verb2>{_VERB})\s+"
+    rf"|(?P<verb2>{_INVERTED_VERB})\s+"
     rf"(?P<np2>(?:the\s+|a\s+)?(?:[\w'’-]+\s+){{0,3}}?{CAP_RUN.pattern})"
     r"(?:\s+(?:on|in|at|during|after|before|yesterday|today|last|this|earlier|later|"
     r"recently|when|while|as|to|from|of|for|with)\b[^,]{0,40})?)"
@@ -227,6 +234,12 @@ _POST_SUBJECT = re.compile(
 _NAME_DESC_VERB = re.compile(
     rf"(?P<np>{CAP_RUN.pattern}),\s+(?P<desc>(?:an?\s+|the\s+)?(?:[\w'’&.-]+\s+){{0,9}}?"
     rf"[\w'’&.-]+)\s+(?P<verb>said|says|told|added|warned|argued)\b"
+)
+# '," Dr. Robert Eitches, an allergist, immunologist and attending physician at ..., told
+# CNN': right after a quote, a name and a description too long (or with commas) for
+# APPOSITIVE
+_NAME_LONG_DESC_VERB = re.compile(
+    rf"(?P<np>{CAP_RUN.pattern}),\s+(?P<app>[^\"]{{1,220}}?),\s+{_AUX}(?P<verb>{_VERB})\b"
 )
 _CUE_GAP = re.compile(r"^\s*[,—-]?\s*")
 _COMMA_GAP = re.compile(r"^\s*(?:,\s*)?")
@@ -426,6 +439,11 @@ class _Extractor:
             found = self._speaker(sv.group("np"), sv.group("app"), at + rest_at)
             if found:
                 return sv.group("verb"), found[0], found[1], at + rest_at + sv.start("verb")
+        nd = _NAME_LONG_DESC_VERB.match(rest)
+        if nd:
+            found = self._speaker(nd.group("np"), f", {nd.group('app')},", at + rest_at)
+            if found:
+                return nd.group("verb"), found[0], found[1], at + rest_at + nd.start("verb")
         vs = _VERB_SUBJECT.match(rest)
         if vs:
             found = self._speaker(vs.group("np"), vs.group("app"), at + rest_at)
