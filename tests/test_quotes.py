@@ -248,6 +248,12 @@ def test_cue_forms(text: str, speaker: str):
             {"mayor had resigned": "New York Herald", "New research": "Lena Ortiz"},
             id="new-starts-a-name-of-a-new-place-and-nothing-else",
         ),
+        pytest.param(
+            '"The clock is ticking," said state Sen. Ana Ruiz, the bill\'s sponsor.\n\n'
+            "Hospital stays rose again, Harbour Gov. Tom Reed said on Monday.",
+            {"clock is ticking": "Ana Ruiz", "Hospital stays rose": "Tom Reed"},
+            id="an-abbreviated-title-with-its-full-stop-starts-the-name",
+        ),
     ],
 )
 def test_attribution_rules(text: str, speakers: dict[str, str]):

@@ -22,8 +22,9 @@ from typing import Any
 # has left ..."), and in "The move came after France and Germany vowed" they vowed; 10: "the
 # Archbishop of Canterbury" is the holder of that office, not the last person named; 11: "One",
 # "Their" alone are no speaker either; 12: "The New York Times" is not "York Times"; 13: "...,
-# told CNN" is not said by CNN, and a long description after a quote still finds its name.
-RULES_VERSION = 13
+# told CNN" is not said by CNN, and a long description after a quote still finds its name; 14:
+# "said Rep. Virginia Foxx", "Florida Gov. Ron DeSantis said": the name follows the title.
+RULES_VERSION = 14
 
 
 @dataclass

@@ -69,6 +69,16 @@ TITLES = {
     "maj": "",
     "capt": "",
     "sgt": "",
+    "rep": "",
+    "sen": "",
+    "gov": "",
+    "rev": "",
+    "atty": "",
+    "det": "",
+    "supt": "",
+    "adm": "",
+    "amb": "",
+    "cmdr": "",
 }
 # Capitalised words that start sentences or name days and months, never part of a name.
 _NOT_NAMES_TEXT = """
@@ -89,7 +99,12 @@ NAME_LINKS = frozenset(
 )
 PRONOUNS = {"he": "m", "she": "f", "they": "", "it": "org", "i": "", "we": ""}
 
-_CAP = r"(?:[A-Z]\.(?=\s+[A-Z])|[A-Z][\w'’-]*(?:\.[\w'’-]+)*)"
+# an abbreviated title with its full stop ("Rep. Virginia Foxx", "Gov. Ron DeSantis"), an
+# initial ("J. Smith"), or a capitalised word
+_CAP = (
+    r"(?:(?:Rep|Sen|Gov|Lt|Gen|Col|Sgt|Capt|Maj|Prof|Rev|Dr|Atty|Det|Supt|Adm|Amb|Cmdr)\."
+    r"(?=\s+[A-Z])|[A-Z]\.(?=\s+[A-Z])|[A-Z][\w'’-]*(?:\.[\w'’-]+)*)"
+)
 CAP_RUN = re.compile(rf"{_CAP}(?:\s+(?:(?:{'|'.join(NAME_LINKS | {'of', 'for'})})\s+)?{_CAP})*")
 WORD = re.compile(r"[\w'’.-]+")
 _ORG_AFTER = re.compile(rf"\b(?:at|of|for|from|with)\s+(?:the\s+)?({CAP_RUN.pattern})")
@@ -223,7 +238,13 @@ def clean_run(run: str) -> tuple[str, str]:
         words.pop(0)
     # a courtesy title starts the name: "Harrogate Mr Kennedy" (from "Speaking in Harrogate
     # Mr Kennedy said"), "Foreign Policy Centre Mr Straw"
-    inner = [i for i, w in enumerate(words[1:-1], 1) if w.lower().strip(".") in _HONORIFICS]
+    inner = [
+        i
+        for i, w in enumerate(words[1:-1], 1)
+        if w.lower().strip(".") in _HONORIFICS
+        # "Florida Gov. Ron DeSantis", "Retired Lt. Gen. Mark Hertling": an abbreviated title
+        or (w.endswith(".") and w.lower().strip(".") in TITLES)
+    ]
     if inner:
         words = words[inner[0] :]
     title = ""
