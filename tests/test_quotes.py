@@ -254,6 +254,12 @@ def test_cue_forms(text: str, speaker: str):
             {"clock is ticking": "Ana Ruiz", "Hospital stays rose": "Tom Reed"},
             id="an-abbreviated-title-with-its-full-stop-starts-the-name",
         ),
+        pytest.param(
+            "Harbour Gov. J.B. Ortiz said the dam would hold. Water use fell 4% last year, "
+            "according to the U.S. Geological Survey.",
+            {"dam would hold": "J.B. Ortiz", "Water use fell": "U.S. Geological Survey"},
+            id="initials-and-dotted-abbreviations-stay-in-the-name",
+        ),
     ],
 )
 def test_attribution_rules(text: str, speakers: dict[str, str]):

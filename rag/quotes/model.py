@@ -23,8 +23,9 @@ from typing import Any
 # Archbishop of Canterbury" is the holder of that office, not the last person named; 11: "One",
 # "Their" alone are no speaker either; 12: "The New York Times" is not "York Times"; 13: "...,
 # told CNN" is not said by CNN, and a long description after a quote still finds its name; 14:
-# "said Rep. Virginia Foxx", "Florida Gov. Ron DeSantis said": the name follows the title.
-RULES_VERSION = 14
+# "said Rep. Virginia Foxx", "Florida Gov. Ron DeSantis said": the name follows the title; 15:
+# "J.B. Pritzker", "the U.S. Census Bureau" keep their first part.
+RULES_VERSION = 15
 
 
 @dataclass

@@ -103,7 +103,8 @@ PRONOUNS = {"he": "m", "she": "f", "they": "", "it": "org", "i": "", "we": ""}
 # initial ("J. Smith"), or a capitalised word
 _CAP = (
     r"(?:(?:Rep|Sen|Gov|Lt|Gen|Col|Sgt|Capt|Maj|Prof|Rev|Dr|Atty|Det|Supt|Adm|Amb|Cmdr)\."
-    r"(?=\s+[A-Z])|[A-Z]\.(?=\s+[A-Z])|[A-Z][\w'’-]*(?:\.[\w'’-]+)*)"
+    r"(?=\s+[A-Z])|[A-Z]\.(?=\s+[A-Z])|[A-Z][\w'’-]*(?:\.[\w'’-]+)+\.(?=\s+[A-Z][a-z])"
+    r"|[A-Z][\w'’-]*(?:\.[\w'’-]+)*)"
 )
 CAP_RUN = re.compile(rf"{_CAP}(?:\s+(?:(?:{'|'.join(NAME_LINKS | {'of', 'for'})})\s+)?{_CAP})*")
 WORD = re.compile(r"[\w'’.-]+")
