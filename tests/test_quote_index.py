@@ -293,3 +293,18 @@ def test_quote_worker_failure_is_a_one_line_error() -> None:
         assert worker.receive().records["mill-1"].metadata["keys"]  # it goes on
     finally:
         worker.close()
+
+
+@pytest.mark.parametrize(("n", "said"), [(1, "1 stored article "), (2127, "2127 stored articles ")])
+def test_the_catch_up_is_counted_in_words_that_agree(n: int, said: str) -> None:
+    """It said "quotes extracted for 1 stored articles"."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from rag.cli.rendering import ingest_summary
+    from rag.ingest import IngestReport
+
+    out = StringIO()
+    ingest_summary(Console(file=out, width=200), Console(file=StringIO()), IngestReport(requoted=n))
+    assert f"quotes extracted for {said}(" in out.getvalue()

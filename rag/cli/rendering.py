@@ -157,7 +157,8 @@ def ingest_summary(console: Console, err: Console, report: IngestReport) -> None
     )
     if report.requoted:
         console.print(
-            f"quotes extracted for {report.requoted} stored articles (a store from before "
+            f"quotes extracted for {report.requoted} stored "
+            f"{'article' if report.requoted == 1 else 'articles'} (a store from before "
             "the quote index, or from before today's quote rules)"
         )
     for d in report.duplicates[:20]:
