@@ -317,6 +317,15 @@ def test_whom_a_speaker_told_is_not_who_spoke():
     assert not [q for q in found if q.speaker in {"CNN", "The Guardian", "Guardian"}]
 
 
+def test_a_cue_word_after_an_owner_is_a_noun():
+    found = quotes_of(
+        "Mayor Ana Duarte spoke on Monday.\n\n"
+        "Duarte's remarks came an hour after the council voted. The mayor's comments follow "
+        "a week of protests over the tram line."
+    )
+    assert not found, found
+
+
 def test_a_role_and_a_name_in_apposition_are_read_once_each():
     """In "Its CEO, CC Wei, said" each could pass for the name; reading one as the other's
     appositive again and again was an endless recursion (an article of the newsqa corpus

@@ -48,8 +48,19 @@ __all__ = ["RULES_VERSION", "Quote", "extract_quotes"]
 _INDIRECT_WORDS = frozenset(v.split()[0] for v in INDIRECT_VERBS)
 _LOWER_WORD = re.compile(r"[a-z]+")
 
+# Cue words that are also nouns: after an owner ("DeSantis' remarks follow ...", "Biden's
+# comments came") they are no cue
+_NOUN_CUES = frozenset(
+    {"remarks", "comments", "claims", "promises", "pledges", "vows", "estimates", "forecasts"}
+    | {"questions", "notes", "demands", "calls", "urges", "counters", "hints"}
+)
 _VERB = (
-    r"(?:pointed out|points out|" + "|".join(sorted(SAY_VERBS | OBJECT_VERBS, key=len)[::-1]) + ")"
+    r"(?:pointed out|points out|"
+    + "|".join(
+        rf"(?<!['’]s )(?<!s['’] ){v}" if v in _NOUN_CUES else v
+        for v in sorted(SAY_VERBS | OBJECT_VERBS, key=len)[::-1]
+    )
+    + ")"
 )
 # Cue verbs that may come before their subject ('," said Mr Smith'); "told CNN" and "denied
 # Smith" name whom, not who

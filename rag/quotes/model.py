@@ -24,8 +24,9 @@ from typing import Any
 # "Their" alone are no speaker either; 12: "The New York Times" is not "York Times"; 13: "...,
 # told CNN" is not said by CNN, and a long description after a quote still finds its name; 14:
 # "said Rep. Virginia Foxx", "Florida Gov. Ron DeSantis said": the name follows the title; 15:
-# "J.B. Pritzker", "the U.S. Census Bureau" keep their first part.
-RULES_VERSION = 15
+# "J.B. Pritzker", "the U.S. Census Bureau" keep their first part; 16: "Biden's remarks came"
+# is no cue.
+RULES_VERSION = 16
 
 
 @dataclass
