@@ -326,6 +326,15 @@ def test_a_cue_word_after_an_owner_is_a_noun():
     assert not found, found
 
 
+def test_continued_reports_no_speech_of_its_own():
+    found = quotes_of(
+        'Mayor Ana Duarte spoke on Monday. "We have trust in this plan," she continued.\n\n'
+        "Mr Glazer continued to increase his holding in the club over the summer. "
+        "Its brands have continued to perform strongly in Italy and overseas."
+    )
+    assert [(q.speaker, q.text) for q in found] == [("Ana Duarte", "We have trust in this plan")]
+
+
 def test_a_role_and_a_name_in_apposition_are_read_once_each():
     """In "Its CEO, CC Wei, said" each could pass for the name; reading one as the other's
     appositive again and again was an endless recursion (an article of the newsqa corpus

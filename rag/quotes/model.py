@@ -25,8 +25,8 @@ from typing import Any
 # told CNN" is not said by CNN, and a long description after a quote still finds its name; 14:
 # "said Rep. Virginia Foxx", "Florida Gov. Ron DeSantis said": the name follows the title; 15:
 # "J.B. Pritzker", "the U.S. Census Bureau" keep their first part; 16: "Biden's remarks came"
-# is no cue.
-RULES_VERSION = 16
+# is no cue; 17: "Mr Glazer continued to increase his holding" reports no speech.
+RULES_VERSION = 17
 
 
 @dataclass
@@ -76,3 +76,5 @@ OBJECT_VERBS = frozenset(_OBJECT.split())
 # "asked" name things too often to be trusted without quotes).
 INDIRECT_VERBS = (SAY_VERBS | OBJECT_VERBS) - {"called", "calls", "described", "describes"}
 INDIRECT_VERBS -= {"asked", "asks", "questioned", "questions", "thought", "felt", "read"}
+# '," he continued' is speech; "Mr Glazer continued to increase his holding" is not
+INDIRECT_VERBS -= {"continued", "continues"}
