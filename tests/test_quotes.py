@@ -260,6 +260,12 @@ def test_cue_forms(text: str, speaker: str):
             {"dam would hold": "J.B. Ortiz", "Water use fell": "U.S. Geological Survey"},
             id="initials-and-dotted-abbreviations-stay-in-the-name",
         ),
+        pytest.param(
+            "Harbour Insight\n\nHarbour Motors said it would end production in June. "
+            "Photo: Getty Images\nTom Reed said the plant would close.",
+            {"end production": "Harbour Motors", "plant would close": "Tom Reed"},
+            id="a-name-does-not-run-over-a-line-break",
+        ),
     ],
 )
 def test_attribution_rules(text: str, speakers: dict[str, str]):

@@ -25,8 +25,9 @@ from typing import Any
 # told CNN" is not said by CNN, and a long description after a quote still finds its name; 14:
 # "said Rep. Virginia Foxx", "Florida Gov. Ron DeSantis said": the name follows the title; 15:
 # "J.B. Pritzker", "the U.S. Census Bureau" keep their first part; 16: "Biden's remarks came"
-# is no cue; 17: "Mr Glazer continued to increase his holding" reports no speech.
-RULES_VERSION = 17
+# is no cue; 17: "Mr Glazer continued to increase his holding" reports no speech; 18: a name
+# does not run over a line break ("Getty Images\nSimon Morgan said").
+RULES_VERSION = 18
 
 
 @dataclass

@@ -106,7 +106,9 @@ _CAP = (
     r"(?=\s+[A-Z])|[A-Z]\.(?=\s+[A-Z])|[A-Z][\w'’-]*(?:\.[\w'’-]+)+\.(?=\s+[A-Z][a-z])"
     r"|[A-Z][\w'’-]*(?:\.[\w'’-]+)*)"
 )
-CAP_RUN = re.compile(rf"{_CAP}(?:\s+(?:(?:{'|'.join(NAME_LINKS | {'of', 'for'})})\s+)?{_CAP})*")
+CAP_RUN = re.compile(
+    rf"{_CAP}(?:[^\S\n]+(?:(?:{'|'.join(NAME_LINKS | {'of', 'for'})})[^\S\n]+)?{_CAP})*"
+)
 WORD = re.compile(r"[\w'’.-]+")
 _ORG_AFTER = re.compile(rf"\b(?:at|of|for|from|with)\s+(?:the\s+)?({CAP_RUN.pattern})")
 # Words before a name that make it an organisation: "a spokesman for Reporters Without
