@@ -320,6 +320,11 @@ def test_whom_a_speaker_told_is_not_who_spoke():
     )
     assert by_text(found, "brittle").speaker == "Jesse Keenan"
     assert by_text(found, "never stops").speaker == "Dana Brunner"
+    found = quotes_of(
+        'Brian Good said the roads were dead.\n\n"We will decide in the morning whether the '
+        'balloons fly," Patrol Chief James Hall with the Harbour Police Department said.'
+    )
+    assert by_text(found, "balloons fly").speaker == "James Hall"
     assert not [q for q in found if q.speaker in {"CNN", "The Guardian", "Guardian"}]
 
 

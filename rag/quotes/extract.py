@@ -252,6 +252,12 @@ _NAME_DESC_VERB = re.compile(
 _NAME_LONG_DESC_VERB = re.compile(
     rf"(?P<np>{CAP_RUN.pattern}),\s+(?P<app>[^\"]{{1,220}}?),\s+{_AUX}(?P<verb>{_VERB})\b"
 )
+# '," Patrol Chief James Hall with the New York Police Department said': too long a subject
+# for _POST_SUBJECT, with no comma for the one above
+_NAME_WITH_ORG_VERB = re.compile(
+    rf"(?P<np>{CAP_RUN.pattern})\s+(?P<app>(?:with|of|at|from|for)\s+(?:the\s+)?"
+    rf"{CAP_RUN.pattern})\s+{_AUX}(?P<verb>{_VERB})\b"
+)
 _CUE_GAP = re.compile(r"^\s*[,—-]?\s*")
 _COMMA_GAP = re.compile(r"^\s*(?:,\s*)?")
 _ADVERBIAL = re.compile(
@@ -450,7 +456,7 @@ class _Extractor:
             found = self._speaker(sv.group("np"), sv.group("app"), at + rest_at)
             if found:
                 return sv.group("verb"), found[0], found[1], at + rest_at + sv.start("verb")
-        nd = _NAME_LONG_DESC_VERB.match(rest)
+        nd = _NAME_LONG_DESC_VERB.match(rest) or _NAME_WITH_ORG_VERB.match(rest)
         if nd:
             found = self._speaker(nd.group("np"), f", {nd.group('app')},", at + rest_at)
             if found:

@@ -26,8 +26,9 @@ from typing import Any
 # "said Rep. Virginia Foxx", "Florida Gov. Ron DeSantis said": the name follows the title; 15:
 # "J.B. Pritzker", "the U.S. Census Bureau" keep their first part; 16: "Biden's remarks came"
 # is no cue; 17: "Mr Glazer continued to increase his holding" reports no speech; 18: a name
-# does not run over a line break ("Getty Images\nSimon Morgan said").
-RULES_VERSION = 18
+# does not run over a line break ("Getty Images\nSimon Morgan said"); 19: '," Patrol Chief
+# James Hall with the New York Police Department said' is his.
+RULES_VERSION = 19
 
 
 @dataclass
