@@ -49,7 +49,7 @@ _INDIRECT_WORDS = frozenset(v.split()[0] for v in INDIRECT_VERBS)
 _LOWER_WORD = re.compile(r"[a-z]+")
 
 # Cue words that are also nouns: after an owner ("DeSantis' remarks follow ...", "Biden's
-# comments came") they are no cue
+# comments came") or "of" ("elicited a number of comments") they are no cue
 _NOUN_CUES = frozenset(
     {"remarks", "comments", "claims", "promises", "pledges", "vows", "estimates", "forecasts"}
     | {"questions", "notes", "demands", "calls", "urges", "counters", "hints"}
@@ -57,7 +57,7 @@ _NOUN_CUES = frozenset(
 _VERB = (
     r"(?:pointed out|points out|"
     + "|".join(
-        rf"(?<!['’]s )(?<!s['’] ){v}" if v in _NOUN_CUES else v
+        rf"(?<!['’]s )(?<!s['’] )(?<!\bof ){v}" if v in _NOUN_CUES else v
         for v in sorted(SAY_VERBS | OBJECT_VERBS, key=len)[::-1]
     )
     + ")"

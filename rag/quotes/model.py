@@ -27,8 +27,9 @@ from typing import Any
 # "J.B. Pritzker", "the U.S. Census Bureau" keep their first part; 16: "Biden's remarks came"
 # is no cue; 17: "Mr Glazer continued to increase his holding" reports no speech; 18: a name
 # does not run over a line break ("Getty Images\nSimon Morgan said"); 19: '," Patrol Chief
-# James Hall with the New York Police Department said' is his.
-RULES_VERSION = 19
+# James Hall with the New York Police Department said' is his; 20: "a handful of comments" is
+# no cue either.
+RULES_VERSION = 20
 
 
 @dataclass
