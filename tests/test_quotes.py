@@ -332,8 +332,8 @@ def test_a_cue_word_after_an_owner_is_a_noun():
     found = quotes_of(
         "Mayor Ana Duarte spoke on Monday.\n\n"
         "Duarte's remarks came an hour after the council voted. The mayor's comments follow "
-        "a week of protests over the tram line. A call for stories brought a handful of "
-        "comments from riders."
+        "a week of protests over the tram line. Still, a call for anecdotes brought a number of "
+        "comments, but no horror stories from the riders on the tram."
     )
     assert not found, found
 
