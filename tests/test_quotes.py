@@ -266,6 +266,12 @@ def test_cue_forms(text: str, speaker: str):
             {"end production": "Harbour Motors", "plant would close": "Tom Reed"},
             id="a-name-does-not-run-over-a-line-break",
         ),
+        pytest.param(
+            "Secretary of State Ana Ruiz said the talks would resume. Later, Director of "
+            "National Intelligence Tom J. Reed said the threat had grown.",
+            {"talks would resume": "Ana Ruiz", "threat had grown": "Tom J. Reed"},
+            id="an-office-with-of-ends-before-the-name",
+        ),
     ],
 )
 def test_attribution_rules(text: str, speakers: dict[str, str]):

@@ -28,8 +28,9 @@ from typing import Any
 # is no cue; 17: "Mr Glazer continued to increase his holding" reports no speech; 18: a name
 # does not run over a line break ("Getty Images\nSimon Morgan said"); 19: '," Patrol Chief
 # James Hall with the New York Police Department said' is his; 20: "a handful of comments" is
-# no cue either.
-RULES_VERSION = 20
+# no cue either; 21: "Secretary of State Antony Blinken" is Antony Blinken, not "of State
+# Antony Blinken".
+RULES_VERSION = 21
 
 
 @dataclass

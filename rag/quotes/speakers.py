@@ -174,7 +174,15 @@ def split_descriptor(run: str) -> tuple[str, str]:
             last_role = i  # "Foreign Minister" splits at Minister; "National Audit Office" not
     if last_role < 0:
         return "", run
-    return " ".join(words[: last_role + 1]), " ".join(words[last_role + 1 :])
+    rest = words[last_role + 1 :]
+    if rest[0] in {"of", "for"} and len(rest) > 3:
+        # "Secretary of State Antony Blinken": the office runs on to the name, its last two
+        # words ("of State" was read as part of the name)
+        cut = len(words) - 2
+        if re.fullmatch(r"[A-Z]\.", words[cut]):
+            cut -= 1  # "Andrew K. Frank"
+        return " ".join(words[:cut]), " ".join(words[cut:])
+    return " ".join(words[: last_role + 1]), " ".join(rest)
 
 
 def organisation_of(descriptor: str) -> str:
