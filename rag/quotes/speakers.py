@@ -51,34 +51,23 @@ _ORG_WORDS_TEXT = """
 ORG_WORDS = frozenset(_ORG_WORDS_TEXT.split())
 # courtesy titles that are never part of a name ("Lord Falconer", "Sir John" can be)
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr"})
+# titles written short with a full stop in US style ("Rep. Virginia Foxx", "Lt. Col."); they
+# say nothing of sex
+ABBREVIATED_TITLES = (
+    *("dr", "prof", "lt", "col", "gen", "maj", "capt", "sgt", "rep", "sen", "gov", "rev"),
+    *("atty", "det", "supt", "adm", "amb", "cmdr"),
+)
 TITLES = {
     "mr": "m",
     "mrs": "f",
     "ms": "f",
     "miss": "f",
-    "dr": "",
     "sir": "m",
     "lord": "m",
     "lady": "f",
     "dame": "f",
-    "prof": "",
     "professor": "",
-    "lt": "",
-    "col": "",
-    "gen": "",
-    "maj": "",
-    "capt": "",
-    "sgt": "",
-    "rep": "",
-    "sen": "",
-    "gov": "",
-    "rev": "",
-    "atty": "",
-    "det": "",
-    "supt": "",
-    "adm": "",
-    "amb": "",
-    "cmdr": "",
+    **dict.fromkeys(ABBREVIATED_TITLES, ""),
 }
 # Capitalised words that start sentences or name days and months, never part of a name.
 _NOT_NAMES_TEXT = """
@@ -102,7 +91,7 @@ PRONOUNS = {"he": "m", "she": "f", "they": "", "it": "org", "i": "", "we": ""}
 # an abbreviated title with its full stop ("Rep. Virginia Foxx", "Gov. Ron DeSantis"), an
 # initial ("J. Smith"), or a capitalised word
 _CAP = (
-    r"(?:(?:Rep|Sen|Gov|Lt|Gen|Col|Sgt|Capt|Maj|Prof|Rev|Dr|Atty|Det|Supt|Adm|Amb|Cmdr)\."
+    rf"(?:(?:{'|'.join(t.capitalize() for t in ABBREVIATED_TITLES)})\."
     r"(?=\s+[A-Z])|[A-Z]\.(?=\s+[A-Z])|[A-Z][\w'’-]*(?:\.[\w'’-]+)+\.(?=\s+[A-Z][a-z])"
     r"|[A-Z][\w'’-]*(?:\.[\w'’-]+)*)"
 )
