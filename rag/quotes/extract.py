@@ -287,6 +287,8 @@ _CAME_AFTER = re.compile(
 )
 # a subject phrase's first word that makes it a description ("the spokesman", "its CEO")
 _DETERMINERS = frozenset({"the", "a", "an", "one", "another", "its", "his", "her", "their", "our"})
+# a subject that is one such word, or a demonstrative, alone: no subject ("The forecast has")
+_BARE_SUBJECTS = _DETERMINERS | {"this", "that", "these", "those"}
 _BY_NAME = re.compile(rf"\b(?:by|of|from)\s+(?:the\s+)?({CAP_RUN.pattern})")
 _NAME_OF = re.compile(rf"({CAP_RUN.pattern})\s+(of|at|from)\s+(the\s+{CAP_RUN.pattern})$")
 # A nationality used as a noun for a person: "the Russian", "the Spaniard", "the Frenchman"
@@ -634,7 +636,7 @@ class _Extractor:
             return None
         if _VERBISH & set(low.split()):
             return None  # "the rapper was": not a subject phrase
-        if low in _DETERMINERS | {"this", "that", "these", "those"}:
+        if low in _BARE_SUBJECTS:
             return None  # "The forecast has left ...": "forecast" is the noun, not the cue
         if low in PRONOUNS:
             want = PRONOUNS[low]
