@@ -165,8 +165,8 @@ def _about(core: str, topic: str) -> str:
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 # "2018", "in 2005", "in March 2005": a time a follow-up asks the same question of
 _WHEN = re.compile(
-    r"(?P<prep>(?:in|during|by|since|before|after)\s+)?(?P<time>(?:[A-Z][a-z]+\s+)?"
-    r"(?:1[89]|20)\d\d)",
+    rf"(?P<prep>(?:in|during|by|since|before|after)\s+)?(?P<time>(?:[A-Z][a-z]+\s+)?"
+    rf"{_YEAR.pattern})",
     re.IGNORECASE,
 )
 _PREPOSITION = re.compile(r"(?:in|at|for|on|outside|inside|among|across)\s", re.IGNORECASE)
