@@ -295,6 +295,24 @@ def test_the_same_words_in_two_articles_are_one_line_citing_both(tmp_path: Path)
     assert len({c["article_id"] for c in out["citations"]}) == 2
 
 
+def test_the_same_quote_in_two_wordings_of_its_sentence_is_one_line(tmp_path: Path) -> None:
+    """Two outlets quote the same words and place the cue apart ('Berg said: "..."' and
+    '"...," Berg said'): the sentences differ and the quote lost its full stop, but the
+    reader would see the same line twice (newsqa: Biden's "best path that remains ...")."""
+    (tmp_path / "one.txt").write_text(
+        'Budget date set\n\nOlav Berg said: "The budget will be set on 16 March."\n'
+    )
+    (tmp_path / "two.txt").write_text(
+        'Berg names the day\n\n"The budget will be set on 16 March," Olav Berg said.\n'
+    )
+    assert runner.invoke(app, ["ingest", str(tmp_path)]).exit_code == 0
+    out = ask_json("What did Olav Berg say?")
+    lines = lines_with_citations(out["answer"])
+    assert len(lines) == 1 and lines[0].endswith("[1][2]"), out["answer"]
+    assert "The budget will be set on 16 March" in lines[0]
+    assert len({c["article_id"] for c in out["citations"]}) == 2
+
+
 def test_what_is_said_in_a_clause_that_opens_with_as_ends_with_it(tmp_path: Path) -> None:
     """ "As Mr Brown announced the Budget date in a short ministerial statement, accountancy
     firm Ernst & Young urged him ..." is not Brown's from "the Budget date" to the end."""

@@ -67,6 +67,7 @@ _NOT_SPEAKERS = frozenset(
     {"it", "this", "that", "you", "i", "we", "they", "he", "she", "people", "anyone", "someone"}
 )
 _CARRIED = re.compile(r"\s*\([^()]*\)\s*$")
+_WORD = re.compile(r"\w+")
 
 
 class Answerer(Protocol):
@@ -201,21 +202,28 @@ def quote_passages(quotes: list[StoredQuote]) -> list[Passage]:
 
 def quote_answer(quotes: list[StoredQuote]) -> str:
     """One line a quote, most relevant first: the speaker, the cue, the quote verbatim, [n].
-    The same words of the same speaker in several articles (a story run twice, a wire copy)
-    are one line citing each: "... [4][5]"."""
-    lines: dict[tuple[str, str], tuple[str, list[int]]] = {}
+    One line cites each quote of the same speaker from the same sentence of its article, or
+    that reads the same word for word: the same words in several articles (a story run
+    twice, a wire copy, the same quote with another full stop) give "... [4][5]"."""
+    lines: list[tuple[str, list[int]]] = []
+    seen: dict[tuple[str, ...], int] = {}
     described: set[str] = set()
     for n, q in enumerate(quotes, 1):
-        key = (q.quote.speaker, " ".join((q.context or q.quote.text).split()))
-        if key in lines:
-            lines[key][1].append(n)
-            continue
-        name = q.quote.speaker
-        if q.quote.descriptors and name not in described:
-            name = f"{name} ({q.quote.descriptors[0]})"
-            described.add(q.quote.speaker)
-        lines[key] = (_quote_line(q, name), [n])
-    return "\n".join(f"{line} {''.join(f'[{n}]' for n in cited)}" for line, cited in lines.values())
+        keys = [
+            (q.quote.speaker, " ".join((q.context or q.quote.text).split())),
+            (q.quote.speaker, *_WORD.findall(_quote_line(q, q.quote.speaker).lower())),
+        ]
+        line = next((seen[k] for k in keys if k in seen), None)
+        if line is None:
+            name = q.quote.speaker
+            if q.quote.descriptors and name not in described:
+                name = f"{name} ({q.quote.descriptors[0]})"
+                described.add(q.quote.speaker)
+            line = len(lines)
+            lines.append((_quote_line(q, name), []))
+        lines[line][1].append(n)
+        seen.update((k, line) for k in keys)
+    return "\n".join(f"{text} {''.join(f'[{n}]' for n in cited)}" for text, cited in lines)
 
 
 def _quote_line(q: StoredQuote, name: str) -> str:
