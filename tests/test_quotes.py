@@ -272,6 +272,12 @@ def test_cue_forms(text: str, speaker: str):
             {"talks would resume": "Ana Ruiz", "threat had grown": "Tom J. Reed"},
             id="an-office-with-of-ends-before-the-name",
         ),
+        pytest.param(
+            "Attorney General Ana Ruiz said the charges would stand. UN Secretary General "
+            "Tom Reed said the talks had failed.",
+            {"charges would stand": "Ana Ruiz", "talks had failed": "Tom Reed"},
+            id="general-after-an-office-is-the-office-not-the-name",
+        ),
     ],
 )
 def test_attribution_rules(text: str, speakers: dict[str, str]):

@@ -29,8 +29,9 @@ from typing import Any
 # does not run over a line break ("Getty Images\nSimon Morgan said"); 19: '," Patrol Chief
 # James Hall with the New York Police Department said' is his; 20: "a handful of comments" is
 # no cue either; 21: "Secretary of State Antony Blinken" is Antony Blinken, not "of State
-# Antony Blinken".
-RULES_VERSION = 21
+# Antony Blinken"; 22: "Attorney General Merrick Garland" is Merrick Garland, not "General
+# Merrick Garland".
+RULES_VERSION = 22
 
 
 @dataclass

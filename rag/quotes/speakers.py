@@ -163,6 +163,8 @@ def split_descriptor(run: str) -> tuple[str, str]:
             last_role = i  # "Foreign Minister" splits at Minister; "National Audit Office" not
     if last_role < 0:
         return "", run
+    if words[last_role + 1] == "General" and last_role + 2 < len(words):
+        last_role += 1  # "Attorney General Merrick Garland", "NATO Secretary General ..."
     rest = words[last_role + 1 :]
     if rest[0] in {"of", "for"} and len(rest) > 3:
         # "Secretary of State Antony Blinken": the office runs on to the name, its last two
